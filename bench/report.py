@@ -1,0 +1,148 @@
+"""The markdown report (docs/benchmarks.md) from a results document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.targets import TARGETS
+from bench.workloads import WORKLOADS
+
+SYSTEM_NOTES = {
+    "raw": "bare asyncio, no framework: the ceiling (deque mailboxes, one future per wake-up)",
+    "ember": "this project, through its public API",
+    "pykka": "pykka ThreadingActor: one OS thread per actor",
+    "thespian-simple": "thespian simpleSystemBase: all actors run synchronously in the caller's thread (a test base, not a server)",
+    "thespian-tcp": "thespian multiprocTCPBase: one OS process per actor, TCP with an ACK per message (loopback only)",
+}
+
+EXTRA_COLUMNS = (  # metric key, header, formatter
+    ("bytes_per_actor", "memory / actor", lambda v: _size(v)),
+    ("gc_pause_ms", "full GC", lambda v: f"{v:,.1f} ms"),
+    ("gc_pause_frozen_ms", "full GC after gc.freeze()", lambda v: f"{v:,.2f} ms"),
+    ("gc_frozen_objects", "objects frozen by the node", lambda v: f"{v:,.0f}"),
+)
+
+
+def human(value: float) -> str:
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:.0f}"
+
+
+def _rate_of(cells: list[dict[str, Any]], workload: str, system: str, loop: str) -> float | None:
+    for cell in cells:
+        if (cell["workload"], cell["system"], cell["loop"]) == (workload, system, loop) and cell[
+            "status"
+        ] == "ok":
+            return float(cell["metrics"]["rate"])
+    return None
+
+
+def _ratio(value: float, reference: float | None) -> str:
+    if reference is None:
+        return "n/a"
+    ratio = value / reference
+    return f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
+
+
+def _size(nbytes: float) -> str:
+    return f"{nbytes / 1024:,.2f} KB" if nbytes < 1024**2 else f"{nbytes / 1024**2:,.1f} MB"
+
+
+def _table(workload: str, cells: list[dict[str, Any]]) -> list[str]:
+    spec = WORKLOADS[workload]
+    mine = [cell for cell in cells if cell["workload"] == workload]
+    extras = [
+        col for col in EXTRA_COLUMNS if any(col[0] in cell.get("metrics", {}) for cell in mine)
+    ]
+    header = [
+        "system",
+        "loop",
+        "count",
+        spec.unit,
+        "÷ ember",
+        "÷ raw",
+        *(col[1] for col in extras),
+        "runs",
+    ]
+    lines = [f"## {spec.title}", "", spec.what, "", "| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join([" --- "] * 3 + [" ---: "] * (len(header) - 3)) + "|")
+    for cell in mine:
+        loop = cell["loop"]
+        reference_loop = loop if loop != "-" else "asyncio"
+        row = [cell["system"], loop, f"{cell['count']:,}"]
+        if cell["status"] != "ok":
+            error = str(cell.get("error", "")).replace("|", "/")[:120]
+            row += [f"**{cell['status'].upper()}**: {error}", "", "", *([""] * len(extras)), ""]
+        else:
+            metrics = cell["metrics"]
+            value = float(metrics["rate"])
+            row += [
+                human(value),
+                _ratio(value, _rate_of(cells, workload, "ember", reference_loop)),
+                _ratio(value, _rate_of(cells, workload, "raw", reference_loop)),
+            ]
+            row += [fmt(metrics[key]) if key in metrics else "" for key, _, fmt in extras]
+            runs = cell.get("rates", [])
+            row.append(
+                f"{len(runs)} (±{cell.get('spread', 0.0) * 100:.0f}%)"
+                if len(runs) > 1
+                else str(len(runs))
+            )
+        lines.append("| " + " | ".join(row) + " |")
+    return [*lines, ""]
+
+
+def _targets(cells: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Targets",
+        "",
+        "Checked against ember's figures in this run (`bench/targets.py`).",
+        "",
+        "| target | ember | result |",
+        "| --- | ---: | --- |",
+    ]
+    for target in TARGETS:
+        figure, met = target.check(cells)
+        verdict = "not measured" if met is None else ("met" if met else "**missed**")
+        lines.append(f"| {target.text} | {figure} | {verdict} |")
+    return [*lines, ""]
+
+
+def render(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
+    cells = results["cells"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated {results['finished']} by `{results['command']}`"
+        + (
+            " (quick mode: reduced counts, a smoke test, not figures to quote)."
+            if results["quick"]
+            else "."
+        ),
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {machine['cpu']}, {machine['cores']} cores (Linux {machine['kernel']})",
+        f"- Python {machine['python']} ({machine['implementation']})",
+        f"- Packages: {packages}",
+        "",
+        "Each figure is the median of the runs shown, each run in a fresh subprocess.",
+        "`÷ ember` and `÷ raw` divide a row's rate by ember's and by the raw asyncio ceiling's",
+        "on the same loop (the default loop for systems that are not asyncio based). Rates",
+        "vary from run to run on this shared machine: compare ratios within one run.",
+        "",
+        "| system | what it is |",
+        "| --- | --- |",
+        *(f"| {name} | {note} |" for name, note in SYSTEM_NOTES.items()),
+        "",
+        *_targets(cells),
+    ]
+    for workload in WORKLOADS:
+        if any(cell["workload"] == workload for cell in cells):
+            lines += _table(workload, cells)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,105 @@
+"""Runs each cell (workload x system x loop) in fresh subprocesses and keeps the median."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Cell:
+    workload: str
+    system: str
+    loop: str
+    count: int
+    repeats: int
+
+
+def _command(cell: Cell) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bench.run_one",
+        cell.workload,
+        cell.system,
+        cell.loop,
+        str(cell.count),
+    ]
+
+
+def _kill_tagged(tag: str) -> None:
+    """Kill what a subprocess left behind (thespian's admin escapes the process group)."""
+    needle = f"BENCH_THESPIAN_TAG={tag}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:
+            continue
+
+
+def run_once(cell: Cell, timeout: float) -> dict[str, Any]:
+    """One subprocess: its JSON line, or a failure record saying what happened."""
+    tag = uuid.uuid4().hex
+    env = {**os.environ, "BENCH_THESPIAN_TAG": tag, "PYTHONHASHSEED": "0"}
+    proc = subprocess.Popen(
+        _command(cell),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {"status": "timeout", "error": f"no result within {timeout:.0f} s"}
+    finally:
+        _kill_tagged(tag)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if not lines:
+        tail = "\n".join(err.strip().splitlines()[-15:])
+        return {"status": "failed", "error": f"exit code {proc.returncode}", "stderr": tail}
+    result: dict[str, Any] = json.loads(lines[-1])
+    if not result.get("ok"):
+        tail = "\n".join(err.strip().splitlines()[-15:])
+        return {"status": "failed", "error": result.get("error", "?"), "stderr": tail}
+    return {"status": "ok", "metrics": result["metrics"]}
+
+
+def run_cell(cell: Cell, timeout: float) -> dict[str, Any]:
+    """Repeat a cell; keep the run with the median rate, and every rate seen."""
+    base = {
+        "workload": cell.workload,
+        "system": cell.system,
+        "loop": cell.loop,
+        "count": cell.count,
+    }
+    runs = []
+    for _ in range(cell.repeats):
+        run = run_once(cell, timeout)
+        if run["status"] != "ok":
+            return {**base, **run, "rates": [r["rate"] for r in runs]}
+        runs.append(run["metrics"])
+    runs.sort(key=lambda metrics: metrics["rate"])
+    median = runs[(len(runs) - 1) // 2]
+    rates = [metrics["rate"] for metrics in runs]
+    spread = statistics.pstdev(rates) / statistics.mean(rates) if len(rates) > 1 else 0.0
+    return {**base, "status": "ok", "metrics": median, "rates": rates, "spread": spread}

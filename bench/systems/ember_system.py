@@ -1,0 +1,157 @@
+"""ember, through its public API only (DESIGN.md): spawn, cast, call, actor-to-actor casts."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from typing import Any
+
+import ember
+from bench.measure import Metrics, emit_and_exit, now, rate, settled_rss, timed_collect
+from bench.workloads import SENDER_BATCH, SENDERS
+
+ASYNCIO = True
+TIMEOUT = 300.0
+
+
+class Counter(ember.Actor):
+    async def init(self, target: int, done: asyncio.Future[int]) -> None:
+        self.n = 0
+        self.target = target
+        self.done = done
+
+    async def handle_cast(self, msg: Any) -> None:
+        self.n += msg[1]
+        if self.n == self.target:
+            self.done.set_result(self.n)
+
+    async def handle_call(self, msg: Any, caller: Any) -> Any:
+        return self.n
+
+
+class Sender(ember.Actor):
+    async def handle_cast(self, msg: Any) -> None:
+        _go, receiver, count = msg
+        cast = receiver.cast
+        for i in range(count):
+            cast(("add", 1))
+            if i % SENDER_BATCH == SENDER_BATCH - 1:
+                await asyncio.sleep(0)
+
+
+class Echo(ember.Actor):
+    async def init(self) -> None:
+        self.n = 0
+
+    async def handle_call(self, msg: Any, caller: Any) -> Any:
+        self.n += 1
+        return self.n
+
+
+class Ponger(ember.Actor):
+    async def handle_cast(self, msg: Any) -> None:
+        msg[1].cast(("pong", None))
+
+
+class Pinger(ember.Actor):
+    async def init(self, target: int, done: asyncio.Future[int]) -> None:
+        self.n = 0
+        self.target = target
+        self.done = done
+        self.peer: Any = None
+
+    async def handle_cast(self, msg: Any) -> None:
+        kind, peer = msg
+        if kind == "start":
+            self.peer = peer
+        else:
+            self.n += 1
+            if self.n == self.target:
+                self.done.set_result(self.n)
+                return
+        self.peer.cast(("ping", self.ref))
+
+
+class Idle(ember.Actor):
+    async def init(self) -> None:
+        self.value = 0
+
+
+async def _wait(done: asyncio.Future[int], what: str, counter: Any) -> None:
+    try:
+        await asyncio.wait_for(asyncio.shield(done), TIMEOUT)
+    except TimeoutError:
+        got = await counter.call("get", timeout=5.0)
+        raise TimeoutError(
+            f"{what}: {got} of the expected messages handled after {TIMEOUT} s "
+            "(dropped by a mailbox limit?)"
+        ) from None
+
+
+async def oneway(count: int) -> Metrics:
+    per_sender = count // SENDERS
+    total = per_sender * SENDERS
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    async with ember.Node("bench") as node:
+        receiver = await node.spawn(Counter, total, done)
+        senders = [await node.spawn(Sender) for _ in range(SENDERS)]
+        start = now()
+        for sender in senders:
+            sender.cast(("go", receiver, per_sender))
+        await _wait(done, "one-way", receiver)
+        seconds = now() - start
+    return {"count": total, "seconds": seconds, "rate": rate(total, seconds)}
+
+
+async def call(count: int) -> Metrics:
+    async with ember.Node("bench") as node:
+        echo = await node.spawn(Echo)
+        start = now()
+        for _ in range(count):
+            await echo.call("get", timeout=5.0)
+        seconds = now() - start
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
+
+
+async def pingpong(count: int) -> Metrics:
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    async with ember.Node("bench") as node:
+        pinger = await node.spawn(Pinger, count, done)
+        ponger = await node.spawn(Ponger)
+        start = now()
+        pinger.cast(("start", ponger))
+        await _wait(done, "ping-pong", pinger)
+        seconds = now() - start
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
+
+
+async def spawn(count: int) -> Metrics:
+    async with ember.Node("bench") as node:
+        baseline = settled_rss()
+        start = now()
+        for _ in range(count):
+            await node.spawn(Idle)
+        seconds = now() - start
+        used = settled_rss() - baseline
+        frozen = gc.get_freeze_count()
+        pause = timed_collect()
+        # Leave without stopping `count` actors: teardown is not what is measured.
+        emit_and_exit(
+            {
+                "count": count,
+                "seconds": seconds,
+                "rate": rate(count, seconds),
+                "bytes_per_actor": used / count,
+                "gc_pause_ms": pause * 1e3,
+                "gc_frozen_objects": frozen,
+            }
+        )
+
+
+WORKLOADS = {
+    "oneway": oneway,
+    "call": call,
+    "pingpong": pingpong,
+    "spawn": spawn,
+    "spawn_1m": spawn,
+}

@@ -1,0 +1,177 @@
+"""The ceiling: the same workloads on bare asyncio, no actor framework.
+
+Each "actor" is a coroutine draining a deque mailbox: it handles everything pending,
+then waits on one future, so a burst of messages costs one wake-up (peers.md: 3x
+faster than asyncio.Queue, 10x faster than a context switch per message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from bench.measure import Metrics, emit_and_exit, now, rate, settled_rss, timed_collect
+from bench.workloads import SENDER_BATCH, SENDERS
+
+ASYNCIO = True
+
+
+class Mailbox:
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: deque[Any] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put(self, msg: Any) -> None:
+        self.items.append(msg)
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        if not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+
+async def receive_loop(mailbox: Mailbox, handle: Callable[[Any], None]) -> None:
+    items = mailbox.items
+    while True:
+        while items:
+            handle(items.popleft())
+        await mailbox.wait()
+
+
+class Counter:
+    def __init__(self, target: int, done: asyncio.Future[int]) -> None:
+        self.n = 0
+        self.target = target
+        self.done = done
+
+    def handle(self, msg: tuple[str, int]) -> None:
+        self.n += msg[1]
+        if self.n == self.target:
+            self.done.set_result(self.n)
+
+
+async def _send(mailbox: Mailbox, count: int) -> None:
+    put = mailbox.put
+    for i in range(count):
+        put(("add", 1))
+        if i % SENDER_BATCH == SENDER_BATCH - 1:
+            await asyncio.sleep(0)
+
+
+async def oneway(count: int) -> Metrics:
+    per_sender = count // SENDERS
+    total = per_sender * SENDERS
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    mailbox = Mailbox()
+    receiver = asyncio.create_task(receive_loop(mailbox, Counter(total, done).handle))
+    start = now()
+    senders = [asyncio.create_task(_send(mailbox, per_sender)) for _ in range(SENDERS)]
+    await done
+    seconds = now() - start
+    await asyncio.gather(*senders)
+    receiver.cancel()
+    return {"count": total, "seconds": seconds, "rate": rate(total, seconds)}
+
+
+async def call(count: int) -> Metrics:
+    mailbox = Mailbox()
+    state = {"n": 0}
+
+    def handle(request: tuple[Any, asyncio.Future[int]]) -> None:
+        _msg, reply = request
+        state["n"] += 1
+        reply.set_result(state["n"])
+
+    server = asyncio.create_task(receive_loop(mailbox, handle))
+    loop = asyncio.get_running_loop()
+    start = now()
+    for _ in range(count):
+        reply: asyncio.Future[int] = loop.create_future()
+        mailbox.put(("get", reply))
+        await reply
+    seconds = now() - start
+    server.cancel()
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
+
+
+async def pingpong(count: int) -> Metrics:
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    ping_box, pong_box = Mailbox(), Mailbox()
+    state = {"n": 0}
+
+    def on_pong(_msg: Any) -> None:
+        state["n"] += 1
+        if state["n"] == count:
+            done.set_result(count)
+        else:
+            pong_box.put("ping")
+
+    def on_ping(_msg: Any) -> None:
+        ping_box.put("pong")
+
+    tasks = [
+        asyncio.create_task(receive_loop(ping_box, on_pong)),
+        asyncio.create_task(receive_loop(pong_box, on_ping)),
+    ]
+    start = now()
+    pong_box.put("ping")
+    await done
+    seconds = now() - start
+    for task in tasks:
+        task.cancel()
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
+
+
+class Idle:
+    async def run(self, stop: asyncio.Event) -> None:
+        self.value = 0  # "init": one attribute
+        await stop.wait()
+
+
+async def spawn(count: int) -> Metrics:
+    stop = asyncio.Event()
+    actors: list[tuple[Idle, asyncio.Task[None]]] = []
+    baseline = settled_rss()
+    start = now()
+    for i in range(count):
+        actor = Idle()
+        actors.append((actor, asyncio.create_task(actor.run(stop))))
+        if i % 1000 == 999:
+            await asyncio.sleep(0)  # let the last batch run its init
+    await asyncio.sleep(0)
+    seconds = now() - start
+    assert all(hasattr(actor, "value") for actor, _ in actors[-1000:])
+    used = settled_rss() - baseline
+    pause = timed_collect()
+    gc.freeze()
+    frozen_pause = timed_collect()
+    gc.unfreeze()
+    # Leave without cancelling `count` tasks: teardown is not what is measured.
+    emit_and_exit(
+        {
+            "count": count,
+            "seconds": seconds,
+            "rate": rate(count, seconds),
+            "bytes_per_actor": used / count,
+            "gc_pause_ms": pause * 1e3,
+            "gc_pause_frozen_ms": frozen_pause * 1e3,
+        }
+    )
+
+
+WORKLOADS = {
+    "oneway": oneway,
+    "call": call,
+    "pingpong": pingpong,
+    "spawn": spawn,
+    "spawn_1m": spawn,
+}

@@ -1,0 +1,119 @@
+"""Thespian actors for the benchmarks: importable by dotted name, as multiproc bases need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from thespian.actors import Actor, ActorAddress
+
+from bench.workloads import SENDER_BATCH
+
+
+class Receiver(Actor):  # type: ignore[misc]
+    """One-way sink: on ("start", total, senders, per_sender) it sets the senders going and
+    answers the starter when ``total`` ("add", k) messages have been counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+        self.target = -1
+        self.reply_to: ActorAddress | None = None
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if not isinstance(message, tuple):
+            return
+        if message[0] == "add":
+            self.n += message[1]
+            if self.n == self.target:
+                self.send(self.reply_to, self.n)
+        elif message[0] == "start":
+            _start, self.target, senders, per_sender = message
+            self.reply_to = sender
+            for each in senders:
+                self.send(each, ("go", self.myAddress, per_sender))
+
+
+class Sender(Actor):  # type: ignore[misc]
+    """Sends SENDER_BATCH messages per turn, then re-triggers itself for the rest, as the
+    asyncio senders yield to the loop (one burst would make simpleSystemBase's list
+    queue, which pops from the front, quadratic)."""
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if isinstance(message, tuple) and message[0] == "go":
+            _go, receiver, count = message
+            for _ in range(min(count, SENDER_BATCH)):
+                self.send(receiver, ("add", 1))
+            if count > SENDER_BATCH:
+                self.send(self.myAddress, ("go", receiver, count - SENDER_BATCH))
+
+
+class Echo(Actor):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if message == "get":
+            self.n += 1
+            self.send(sender, self.n)
+
+
+class Ponger(Actor):  # type: ignore[misc]
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if message == "ping":
+            self.send(sender, "pong")
+
+
+class Pinger(Actor):  # type: ignore[misc]
+    """On ("start", ponger, n) bounces "ping"/"pong" n round trips, then answers the starter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+        self.target = 0
+        self.reply_to: ActorAddress | None = None
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if message == "pong":
+            self.n += 1
+            if self.n == self.target:
+                self.send(self.reply_to, self.n)
+            else:
+                self.send(sender, "ping")
+        elif isinstance(message, tuple) and message[0] == "start":
+            _start, ponger, self.target = message
+            self.reply_to = sender
+            self.send(ponger, "ping")
+
+
+class Idle(Actor):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        self.value = 0  # "init": one attribute
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if message == "ping":
+            self.send(sender, "pong")
+
+
+class Spawner(Actor):  # type: ignore[misc]
+    """On ("spawn", n) creates n Idle children, pings each, and answers when all replied."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.children: list[ActorAddress] = []
+        self.pending = 0
+        self.reply_to: ActorAddress | None = None
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if message == "pong":
+            self.pending -= 1
+            if self.pending == 0:
+                self.send(self.reply_to, len(self.children))
+        elif isinstance(message, tuple) and message[0] == "spawn":
+            self.reply_to = sender
+            self.pending = message[1]
+            for _ in range(message[1]):
+                child = self.createActor(Idle)
+                self.children.append(child)
+                self.send(child, "ping")

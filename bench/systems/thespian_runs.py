@@ -1,0 +1,103 @@
+"""The workloads for any thespian system base; thespian_simple and thespian_tcp pick one.
+
+Every workload is driven by one external ``ask`` whose answer comes when the actors
+are done, so the clock covers only the actors' work plus one ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from thespian.actors import ActorSystem
+
+from bench.measure import Metrics, now, rate, timed_collect
+from bench.systems import thespian_actors as actors
+from bench.workloads import SENDERS
+
+TIMEOUT = 600.0
+
+OpenSystem = Callable[[], AbstractContextManager[ActorSystem]]
+MemoryProbe = Callable[[], int]  # bytes used by the whole system now
+
+
+def _ask(system: ActorSystem, address: Any, message: Any) -> Any:
+    answer = system.ask(address, message, TIMEOUT)
+    if answer is None:
+        raise TimeoutError(f"no answer to {message!r} within {TIMEOUT} s")
+    return answer
+
+
+def oneway(system: ActorSystem, count: int) -> Metrics:
+    per_sender = count // SENDERS
+    total = per_sender * SENDERS
+    receiver = system.createActor(actors.Receiver)
+    senders = [system.createActor(actors.Sender) for _ in range(SENDERS)]
+    start = now()
+    counted = _ask(system, receiver, ("start", total, senders, per_sender))
+    seconds = now() - start
+    assert counted == total, counted
+    return {"count": total, "seconds": seconds, "rate": rate(total, seconds)}
+
+
+def call(system: ActorSystem, count: int) -> Metrics:
+    echo = system.createActor(actors.Echo)
+    _ask(system, echo, "get")  # warm the route
+    start = now()
+    for _ in range(count):
+        _ask(system, echo, "get")
+    seconds = now() - start
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
+
+
+def pingpong(system: ActorSystem, count: int) -> Metrics:
+    pinger = system.createActor(actors.Pinger)
+    ponger = system.createActor(actors.Ponger)
+    start = now()
+    bounced = _ask(system, pinger, ("start", ponger, count))
+    seconds = now() - start
+    assert bounced == count, bounced
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
+
+
+def spawn(system: ActorSystem, count: int, memory: MemoryProbe) -> Metrics:
+    spawner = system.createActor(actors.Spawner)
+    baseline = memory()
+    start = now()
+    spawned = _ask(system, spawner, ("spawn", count))
+    seconds = now() - start
+    assert spawned == count, spawned
+    used = memory() - baseline
+    return {
+        "count": count,
+        "seconds": seconds,
+        "rate": rate(count, seconds),
+        "bytes_per_actor": used / count,
+        "gc_pause_ms": timed_collect() * 1e3,
+    }
+
+
+def workloads(open_system: OpenSystem, memory: MemoryProbe) -> dict[str, Callable[[int], Metrics]]:
+    """Bind each workload to a system base: a fresh system per measurement, always shut down."""
+
+    def bound(run: Callable[..., Metrics], *extra: Any) -> Callable[[int], Metrics]:
+        def measure(count: int) -> Metrics:
+            with open_system() as system:
+                return run(system, count, *extra)
+
+        return measure
+
+    return {
+        "oneway": bound(oneway),
+        "call": bound(call),
+        "pingpong": bound(pingpong),
+        "spawn": bound(spawn, memory),
+    }
+
+
+def shut_down_after(system: ActorSystem) -> Iterator[ActorSystem]:
+    try:
+        yield system
+    finally:
+        system.shutdown()

@@ -1,0 +1,114 @@
+"""The workloads: what each measures, its unit, and how many operations each system runs.
+
+Counts differ per system on purpose: a system that does 1k msgs/s gets a count that
+finishes in seconds, and the report gives rates, which do not depend on the count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SENDERS = 4  # one-way: senders into one receiver
+SENDER_BATCH = 1_000  # one-way: a sender yields to the loop after this many messages
+
+SYSTEMS = ("raw", "ember", "pykka", "thespian-simple", "thespian-tcp")
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    title: str
+    unit: str
+    what: str
+    counts: dict[str, int]  # system -> full-run count; a system absent here does not run it
+    quick_divisor: dict[str, int] = field(default_factory=dict)  # default 10
+    repeats: int = 3
+
+    def count(self, system: str, *, quick: bool) -> int:
+        full = self.counts[system]
+        if not quick:
+            return full
+        return max(1, full // self.quick_divisor.get(system, 10))
+
+
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "oneway",
+            "One-way throughput, 4 senders into 1 receiver",
+            "msgs/s",
+            "Four senders each send count/4 messages, yielding to the loop every "
+            f"{SENDER_BATCH:,}; the receiver's handler adds to a counter and signals when it "
+            "reaches the total. Timed from the first send to the last handled message.",
+            {
+                "raw": 1_000_000,
+                "ember": 1_000_000,
+                "pykka": 200_000,
+                "thespian-simple": 200_000,
+                "thespian-tcp": 5_000,
+            },
+            quick_divisor={"thespian-tcp": 5},
+        ),
+        Workload(
+            "call",
+            "Call round trips from outside any actor",
+            "calls/s",
+            "Sequential request/reply from the benchmark's main task (not an actor): ember "
+            "`await ref.call(msg)`, pykka `ask`, thespian `ActorSystem.ask`; raw = a request "
+            "in the server's deque mailbox plus one future per reply.",
+            {
+                "raw": 200_000,
+                "ember": 200_000,
+                "pykka": 20_000,
+                "thespian-simple": 100_000,
+                "thespian-tcp": 2_000,
+            },
+            quick_divisor={"thespian-tcp": 4},
+        ),
+        Workload(
+            "pingpong",
+            "Actor-to-actor ping-pong",
+            "round trips/s",
+            "Two actors bounce one message back and forth; the figure is round trips per "
+            "second (one round trip = two hops = two messages). raw = two coroutines with "
+            "deque mailboxes and one future per wake-up.",
+            {
+                "raw": 200_000,
+                "ember": 200_000,
+                "pykka": 20_000,
+                "thespian-simple": 100_000,
+                "thespian-tcp": 2_000,
+            },
+            quick_divisor={"thespian-tcp": 4},
+        ),
+        Workload(
+            "spawn",
+            "Spawn rate and memory per idle actor",
+            "actors/s",
+            "Spawn `count` idle actors whose init sets one attribute (init included: ember's "
+            "`await node.spawn` returns after init). Memory = RSS delta after a full GC divided "
+            "by count (thespian-tcp: the PSS delta over every process of the system). raw = an "
+            "object plus a task awaiting a shared Event. pykka starts a thread per actor and "
+            "thespian-tcp a process per actor, so they run far fewer.",
+            {
+                "raw": 100_000,
+                "ember": 100_000,
+                "pykka": 2_000,
+                "thespian-simple": 100_000,
+                "thespian-tcp": 20,
+            },
+            quick_divisor={"thespian-tcp": 2},
+        ),
+        Workload(
+            "spawn_1m",
+            "1M idle actors: spawn rate, memory and a full GC pause",
+            "actors/s",
+            "As `spawn`, with 1M actors; then one full `gc.collect()` is timed with all of them "
+            "alive. ember's node may call `gc.freeze()` itself; raw also shows the pause after "
+            "an explicit `gc.freeze()`.",
+            {"raw": 1_000_000, "ember": 1_000_000},
+            repeats=1,
+        ),
+    )
+}

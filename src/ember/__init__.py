@@ -1,0 +1,74 @@
+"""ember: Erlang/OTP for Python.
+
+Lightweight actors on asyncio, OTP supervisors, and a cluster of nodes over
+ZeroMQ. This module is the whole public API; see DESIGN.md for the contract.
+
+    import ember
+
+    class Counter(ember.Actor):
+        async def init(self, start: int = 0) -> None:
+            self.n = start
+
+        async def handle_call(self, msg, caller):
+            return self.n
+
+    async with ember.Node("a") as node:
+        ref = await node.spawn(Counter, 5)
+        assert await ref.call("get") == 5
+"""
+
+from .actors import (
+    NO_REPLY,
+    Actor,
+    ActorExited,
+    ActorRef,
+    AlreadyReplied,
+    Caller,
+    CallingSelf,
+    CallTimeout,
+    Crash,
+    Down,
+    EmberError,
+    Exit,
+    InvalidArgument,
+    MailboxFull,
+    NameTaken,
+    NodeNotRunning,
+    NodeStatistics,
+    NotAnActor,
+    NotInActor,
+    SpawnFailed,
+    Timer,
+    UnhandledMessage,
+    is_clean,
+)
+from .actors import LocalNode as Node
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NO_REPLY",
+    "Actor",
+    "ActorExited",
+    "ActorRef",
+    "AlreadyReplied",
+    "CallTimeout",
+    "Caller",
+    "CallingSelf",
+    "Crash",
+    "Down",
+    "EmberError",
+    "Exit",
+    "InvalidArgument",
+    "MailboxFull",
+    "NameTaken",
+    "Node",
+    "NodeNotRunning",
+    "NodeStatistics",
+    "NotAnActor",
+    "NotInActor",
+    "SpawnFailed",
+    "Timer",
+    "UnhandledMessage",
+    "is_clean",
+]

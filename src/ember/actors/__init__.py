@@ -1,0 +1,64 @@
+"""ember.actors: the local actor runtime. Standard library only.
+
+Everything here is re-exported by ``ember``; the layers above use only these names.
+"""
+
+from ._actor import Actor
+from ._calls import NO_REPLY, Caller
+from ._errors import (
+    ActorExited,
+    AlreadyReplied,
+    CallingSelf,
+    CallTimeout,
+    EmberError,
+    InvalidArgument,
+    MailboxFull,
+    NameTaken,
+    NodeNotRunning,
+    NotAnActor,
+    NotInActor,
+    SpawnFailed,
+    UnhandledMessage,
+)
+from ._node import LocalNode
+from ._reasons import Crash, is_clean, is_normal
+from ._ref import ActorRef
+from ._signals import Down, Exit
+from ._stats import NodeStatistics
+from ._timers import Timer
+from ._transport import Transport
+
+__all__ = [
+    "NO_REPLY",
+    "Actor",
+    "ActorExited",
+    "ActorRef",
+    "AlreadyReplied",
+    "CallTimeout",
+    "Caller",
+    "CallingSelf",
+    "Crash",
+    "Down",
+    "EmberError",
+    "Exit",
+    "InvalidArgument",
+    "LocalNode",
+    "MailboxFull",
+    "NameTaken",
+    "NodeNotRunning",
+    "NodeStatistics",
+    "NotAnActor",
+    "NotInActor",
+    "SpawnFailed",
+    "Timer",
+    "Transport",
+    "UnhandledMessage",
+    "is_clean",
+    "is_normal",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("ember.actors."):
+        _obj.__module__ = "ember"
+del _name, _obj

@@ -1,0 +1,151 @@
+"""Calls: the ``Caller`` handed to ``handle_call``, ``NO_REPLY``, deadlines.
+
+A call is a request plus a ``Caller``. ``handle_call`` returns the reply, or
+returns ``NO_REPLY`` and answers later with ``caller.reply(value)``, from this
+actor or any other code on the node. A reply that arrives after the caller gave
+up (timeout, or the caller was cancelled) is dropped and counted. The caller's
+deadline (monotonic seconds) travels with the request; a request whose deadline
+passed before the actor got to it is dropped before ``handle_call`` and counted.
+
+Timeouts are kept in 10 ms buckets, one loop timer per bucket, instead of a
+timer per call: a call's ``CallTimeout`` fires at most 10 ms late, and a call
+costs a dict insert instead of a timer (bench: ``call``, 2.5 µs per timer on the
+default loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import math
+from typing import TYPE_CHECKING, Any, Final
+
+from ._errors import AlreadyReplied, CallTimeout
+
+if TYPE_CHECKING:
+    from ._lifecycle import ActorCell
+
+__all__ = ["NO_REPLY", "Caller", "DeadlineBuckets"]
+
+
+class _NoReply(enum.Enum):
+    NO_REPLY = "NO_REPLY"
+
+    def __repr__(self) -> str:
+        return "ember.NO_REPLY"
+
+
+NO_REPLY: Final = _NoReply.NO_REPLY
+"""Return this from ``handle_call`` to answer later with ``caller.reply(value)``."""
+
+_KEY: Final = object()  # only the runtime holds it, so only the runtime makes Callers
+
+
+class Caller:
+    """Who is waiting on a call, handed to ``handle_call``.
+
+    Reply with ``caller.reply(value)`` when ``handle_call`` returned
+    ``NO_REPLY``. Made only by the runtime; its public fields are read-only.
+    """
+
+    __slots__ = ("_bucket", "_callee", "_deadline", "_future", "_replied")
+
+    def __init__(
+        self, key: object, future: asyncio.Future[Any], deadline: float, callee: ActorCell
+    ) -> None:
+        if key is not _KEY:
+            raise TypeError("Caller is made by the runtime and handed to handle_call")
+        self._future = future
+        self._deadline = deadline
+        self._callee = callee
+        self._replied = False
+        self._bucket: dict[Caller, None] | None = None
+
+    def __repr__(self) -> str:
+        state = "answered" if self._replied else "waiting"
+        return f"<Caller of {self._callee.ref!r} ({state})>"
+
+    @property
+    def deadline(self) -> float:
+        """The caller's deadline on this node's ``time.monotonic()`` clock (``inf``: none)."""
+        return self._deadline
+
+    @property
+    def replied(self) -> bool:
+        """True once this caller has been answered (or its request was dropped)."""
+        return self._replied
+
+    def reply(self, value: Any) -> None:
+        """Answer the call with ``value``.
+
+        Raises:
+            AlreadyReplied: this caller was already answered. A reply to a caller
+                that has since timed out or gone away is not an error: it is
+                dropped (and counted as a late reply).
+        """
+        if self._replied:
+            raise AlreadyReplied(
+                f"{self!r} was already answered; reply once per call "
+                "(return NO_REPLY from handle_call when you reply with caller.reply)"
+            )
+        self._settle()
+        future = self._future
+        if not future.done():
+            future.set_result(value)
+        else:
+            self._callee.node._stats.late_replies += 1
+
+    def _settle(self) -> None:
+        """Mark answered and stop tracking the call on the callee."""
+        self._replied = True
+        calls = self._callee.calls
+        if calls is not None:
+            calls.pop(self, None)
+
+    def _fail(self, error: BaseException) -> None:
+        """End the call with ``error`` (the callee ended, or the request was not delivered)."""
+        self._replied = True
+        future = self._future
+        if not future.done():
+            future.set_exception(error)
+
+
+def make_caller(future: asyncio.Future[Any], deadline: float, callee: ActorCell) -> Caller:
+    """Make a Caller (the runtime's constructor)."""
+    return Caller(_KEY, future, deadline, callee)
+
+
+class DeadlineBuckets:
+    """Pending call timeouts, grouped in buckets of ``resolution`` seconds."""
+
+    __slots__ = ("_buckets", "_loop", "resolution")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, resolution: float = 0.01) -> None:
+        self._loop = loop
+        self.resolution = resolution
+        self._buckets: dict[int, dict[Caller, None]] = {}
+
+    def add(self, caller: Caller, now: float) -> None:
+        """Arrange for ``caller`` to fail with ``CallTimeout`` at its deadline (if finite)."""
+        deadline = caller._deadline
+        if deadline == math.inf:
+            return
+        key = math.ceil(deadline / self.resolution)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = {}
+            self._loop.call_later(key * self.resolution - now, self._expire, key)
+        bucket[caller] = None
+        caller._bucket = bucket
+
+    def _expire(self, key: int) -> None:
+        bucket = self._buckets.pop(key, None)
+        if not bucket:
+            return
+        for caller in bucket:
+            future = caller._future
+            if not future.done():
+                future.set_exception(
+                    CallTimeout(f"no reply from {caller._callee.ref!r} before the call's deadline")
+                )
+        bucket.clear()

@@ -1,0 +1,306 @@
+"""One actor's life: its mailbox, its receive loop, how it ends.
+
+An idle actor holds no task and (once drained) no mailbox: only this cell, its
+actor object and its ref. A message to an idle actor creates a task that drains
+the mailbox, one message at a time in arrival order, and ends when the mailbox
+is empty (after one more loop turn). Every 1024 messages it lets the loop run
+other tasks, so one busy actor cannot starve the node.
+
+An actor ends in one of three ways:
+
+- it asks to (``self.stop``) or a handler raises: after the current handler,
+  ``terminate(reason)`` runs in the actor's task, then :meth:`LocalNode._finish`;
+- something else ends it (an exit signal, ``node.stop``): the handler it is
+  awaiting in is interrupted (cancelled), then ``terminate`` runs as above;
+- it is killed: it is finished at once, synchronously, and ``terminate`` does not run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Final
+
+from ._actor import Actor
+from ._calls import NO_REPLY, Caller
+from ._errors import ActorExited, MailboxFull
+from ._reasons import KILLED, NOPROC, Crash
+from ._ref import CAST, INFO, ActorRef
+from ._reports import report_crash
+
+if TYPE_CHECKING:
+    from ._node import LocalNode
+    from ._timers import Timer
+
+__all__ = ["CURRENT", "ActorCell"]
+
+# Cell states, compared by identity.
+STARTING: Final = 0
+RUNNING: Final = 1
+EXITING: Final = 2
+DEAD: Final = 3
+
+
+class _Alive:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<alive>"
+
+
+ALIVE: Final = _Alive()
+"""``exit_reason`` while no exit has been asked for."""
+
+CURRENT: ContextVar[ActorCell | None] = ContextVar("ember_current_actor", default=None)
+"""The actor whose code is running in this task (None outside any actor)."""
+
+_YIELD_EVERY: Final = 1023  # a mask: let other tasks run after every 1024 messages
+
+
+class ActorCell:
+    """The runtime's state for one actor. Internal: users see ``Actor`` and ``ActorRef``."""
+
+    __slots__ = (
+        "active",
+        "actor",
+        "calls",
+        "exit_reason",
+        "interrupted",
+        "limit",
+        "links",
+        "mailbox",
+        "monitoring",
+        "names",
+        "node",
+        "ref",
+        "state",
+        "stop_waiters",
+        "task",
+        "timers",
+        "watchers",
+    )
+
+    def __init__(self, node: LocalNode, actor: Actor, ref_id: int, limit: int) -> None:
+        self.node = node
+        self.actor: Actor | None = actor
+        self.ref = ActorRef._make(node.name, node.incarnation, ref_id, self, node)
+        self.limit = limit
+        self.state = STARTING
+        self.exit_reason: Any = ALIVE
+        self.interrupted = False
+        self.active = False
+        # While starting, ``task`` is the spawner's task, so that messages queue up
+        # without waking a receive loop; spawn clears it once init has returned.
+        self.task: asyncio.Task[None] | None = asyncio.current_task()
+        self.mailbox: deque[tuple[Any, ...]] | None = None
+        self.links: set[ActorRef] | None = None
+        self.watchers: dict[int, ActorRef] | None = None  # monitors on this actor
+        self.monitoring: dict[int, ActorRef] | None = None  # this actor's monitors
+        self.calls: dict[Caller, None] | None = None  # calls waiting on this actor
+        self.timers: set[Timer] | None = None
+        self.names: list[str] | None = None
+        self.stop_waiters: list[asyncio.Future[None]] | None = None
+
+    def __repr__(self) -> str:
+        return f"<ActorCell {self.ref!r} state={self.state}>"
+
+    @property
+    def alive(self) -> bool:
+        return self.state is not DEAD
+
+    # ---- delivery (hot path: keep flat; bench one_way and ping_pong) ---------
+
+    def put(self, item: tuple[Any, ...]) -> None:
+        """Queue a mailbox item and wake the receive loop if the actor is idle."""
+        mailbox = self.mailbox
+        if mailbox is None:
+            if self.state is DEAD:
+                self._dead_letter(item)
+                return
+            mailbox = self.mailbox = deque()
+        elif len(mailbox) >= self.limit:
+            self._overflow(item)
+            return
+        mailbox.append(item)
+        if self.task is None:
+            self.task = self.node._create_task(self._run())
+
+    def _dead_letter(self, item: tuple[Any, ...]) -> None:
+        self.node._stats.dead_letters += 1
+        if len(item) == 3:  # a call: fail it now rather than let it time out
+            item[2]._fail(ActorExited(NOPROC))
+
+    def _overflow(self, item: tuple[Any, ...]) -> None:
+        self.node._stats.mailbox_overflows += 1
+        if len(item) == 3:
+            item[2]._fail(
+                MailboxFull(
+                    f"the mailbox of {self.ref!r} is full ({self.limit} messages); "
+                    "the request was not delivered"
+                )
+            )
+
+    # ---- the receive loop --------------------------------------------------
+
+    async def _run(self) -> None:
+        """Drain the mailbox; then end the actor if an exit was asked for."""
+        actor = self.actor
+        node = self.node
+        if actor is None:  # finished (killed) before this task started
+            return
+        CURRENT.set(self)
+        self.active = True
+        clock = time.monotonic
+        threshold = node._slow_threshold
+        handled = 0
+        lingered = False
+        item: tuple[Any, ...] | None = None
+        try:
+            while self.exit_reason is ALIVE:
+                mailbox = self.mailbox
+                if not mailbox:
+                    if lingered:
+                        break
+                    # Stay one more loop turn: a reply or the next ping often lands
+                    # now, and waking an idle actor costs a new task (bench: ping_pong).
+                    lingered = True
+                    await asyncio.sleep(0)
+                    continue
+                lingered = False
+                item = mailbox.popleft()
+                kind = item[0]
+                started = clock()
+                if kind is CAST:
+                    await actor.handle_cast(item[1])
+                elif kind is INFO:
+                    await actor.handle_info(item[1])
+                else:
+                    caller: Caller = item[2]
+                    if caller._deadline < started:
+                        node._stats.expired_calls += 1
+                        caller._settle()
+                        continue
+                    result = await actor.handle_call(item[1], caller)
+                    if result is not NO_REPLY and not caller._replied:
+                        caller.reply(result)
+                handled += 1
+                ended = clock()
+                if ended - started > threshold:
+                    node._check_slow(self, item[1], started, ended)
+                if not handled & _YIELD_EVERY:
+                    await asyncio.sleep(0)
+            item = None
+        except asyncio.CancelledError:
+            if self.interrupted:
+                _uncancel()
+            elif self.state is not DEAD:
+                # Cancelled by something other than the runtime: a crash.
+                self._crashed(asyncio.CancelledError("the actor's task was cancelled"), item)
+        except BaseException as exc:  # let it crash: every exception ends the actor
+            self._crashed(exc, item)
+        finally:
+            self.active = False
+            node._stats.messages += handled
+        if self.state is DEAD:
+            return
+        if self.exit_reason is ALIVE:
+            self.task = None
+            if self.mailbox is not None and not self.mailbox:
+                self.mailbox = None  # an idle actor keeps no deque
+            return
+        await self._exit()
+
+    def _crashed(self, exc: BaseException, item: tuple[Any, ...] | None) -> None:
+        crash = Crash.from_exception(exc)
+        during = "init" if self.state is STARTING else _handler_name(item)
+        actor = self.actor
+        report_crash(actor, self.names[0] if self.names else None, crash, during, _body(item))
+        if not self.interrupted:
+            self.exit_reason = crash
+
+    async def _exit(self) -> None:
+        """Run ``terminate`` (unless there is none to run), then finish."""
+        self.state = EXITING
+        reason = self.exit_reason
+        actor = self.actor
+        if actor is not None and _has_terminate(actor):
+            try:
+                await actor.terminate(reason)
+            except asyncio.CancelledError:
+                if self.state is DEAD:  # killed while terminating
+                    return
+                _uncancel()
+            except BaseException as exc:  # a crash in terminate becomes the reason
+                crash = Crash.from_exception(exc)
+                report_crash(actor, self.names[0] if self.names else None, crash, "terminate", None)
+                reason = crash
+        if self.state is not DEAD:
+            self.node._finish(self, reason)
+
+    # ---- asking an actor to end ------------------------------------------------
+
+    def request_stop(self, reason: Any) -> None:
+        """``self.stop(reason)``: end after the current handler, running ``terminate``."""
+        if self.exit_reason is not ALIVE or self.state is DEAD:
+            return
+        self.exit_reason = reason
+        if self.task is None and self.state is RUNNING:
+            self._start_exit()
+
+    def interrupt(self, reason: Any) -> None:
+        """End now with ``reason``, interrupting a handler that is awaiting; ``terminate`` runs."""
+        if self.state is EXITING or self.state is DEAD or self.interrupted:
+            return
+        self.exit_reason = reason
+        self.interrupted = True
+        if self.state is STARTING:
+            return  # spawn sees it when init returns
+        task = self.task
+        if task is None:
+            self._start_exit()
+        elif self.active and task is not asyncio.current_task():
+            task.cancel()
+        # else: the loop has not started yet, or this is the actor's own task:
+        # the loop sees exit_reason before the next message.
+
+    def kill(self) -> None:
+        """End at once with ``"killed"``; ``terminate`` does not run."""
+        if self.state is DEAD:
+            return
+        task = self.task
+        active = self.active
+        self.node._finish(self, KILLED)
+        if task is not None and active and task is not asyncio.current_task():
+            task.cancel()
+
+    def _start_exit(self) -> None:
+        actor = self.actor
+        if actor is not None and _has_terminate(actor):
+            self.task = self.node._create_task(self._exit())
+        else:
+            self.node._finish(self, self.exit_reason)
+
+
+def _has_terminate(actor: Actor) -> bool:
+    return type(actor).terminate is not Actor.terminate
+
+
+def _uncancel() -> None:
+    """Clear the cancellation the runtime used to interrupt a handler, so that
+    ``terminate`` can use ``asyncio.timeout`` and friends normally."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+def _handler_name(item: tuple[Any, ...] | None) -> str:
+    if item is None:
+        return "its receive loop"
+    kind = item[0]
+    return "handle_cast" if kind is CAST else "handle_info" if kind is INFO else "handle_call"
+
+
+def _body(item: tuple[Any, ...] | None) -> Any:
+    return None if item is None else item[1]

@@ -1,0 +1,69 @@
+"""Reports to stdlib ``logging`` when something goes wrong in an actor.
+
+Logger ``ember.actors``. Every record carries structured fields in ``extra``
+(``ember_event``, ``ember_actor``, ``ember_name``, ``ember_reason``, and
+``ember_message`` where a message was being handled), so a JSON log formatter
+can pick them up; the text says the same thing for people.
+"""
+
+from __future__ import annotations
+
+import logging
+import reprlib
+from typing import Any
+
+from ._reasons import Crash
+
+__all__ = ["LOGGER", "report_crash", "report_slow_handler"]
+
+LOGGER = logging.getLogger("ember.actors")
+
+_short = reprlib.Repr()
+_short.maxstring = 120
+_short.maxother = 120
+_short.maxlevel = 3
+
+
+def describe_message(item: Any) -> str:
+    """A short repr of what an actor was handling (a mailbox item or init args)."""
+    return _short.repr(item)
+
+
+def report_crash(actor: Any, name: str | None, reason: Crash, during: str, message: Any) -> None:
+    """Log a crash report: who crashed, doing what, why, and the traceback."""
+    LOGGER.error(
+        "CRASH REPORT actor %r%s crashed in %s%s: %s\n%s",
+        actor,
+        f" (name {name!r})" if name else "",
+        during,
+        "" if message is None else f" handling {describe_message(message)}",
+        reason,
+        reason.traceback.rstrip(),
+        extra={
+            "ember_event": "crash",
+            "ember_actor": actor,
+            "ember_name": name,
+            "ember_reason": reason,
+            "ember_during": during,
+            "ember_message": message,
+        },
+    )
+
+
+def report_slow_handler(actor: Any, name: str | None, message: Any, held: float) -> None:
+    """Log that a handler held the event loop for ``held`` seconds."""
+    LOGGER.warning(
+        "SLOW HANDLER actor %r%s held the event loop for %.0f ms handling a %s message; "
+        "move blocking work to self.run_in_thread(...) or split it up",
+        actor,
+        f" (name {name!r})" if name else "",
+        held * 1000,
+        type(message).__qualname__,
+        extra={
+            "ember_event": "slow_handler",
+            "ember_actor": actor,
+            "ember_name": name,
+            "ember_message_type": type(message).__qualname__,
+            "ember_held": held,
+        },
+    )
