@@ -1,0 +1,12 @@
+"""ember.testing: what users (and ember's own tests) need to test actor code.
+
+- :class:`Probe`: a real actor that records what it receives, with ``receive``
+  (wait with a deadline for a matching message) and ``sync`` (prove nothing more
+  is on its way, without sleeping).
+- :func:`wait_until`: wait for a condition with a deadline instead of a sleep.
+"""
+
+from ._probe import Probe
+from ._wait import WaitTimeout, wait_until
+
+__all__ = ["Probe", "WaitTimeout", "wait_until"]
