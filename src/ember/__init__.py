@@ -1,7 +1,8 @@
 """ember: Erlang/OTP for Python.
 
 Lightweight actors on asyncio, OTP supervisors, and a cluster of nodes over
-ZeroMQ. This module is the whole public API; see DESIGN.md for the contract.
+ZeroMQ. This module is the whole public API (with ``ember.supervisors`` for
+runtime control of supervisors and ``ember.testing`` for tests); see DESIGN.md.
 
     import ember
 
@@ -43,6 +44,7 @@ from .actors import (
     is_clean,
 )
 from .actors import LocalNode as Node
+from .supervisors import Application, ChildSpec, DynamicSupervisor, Supervisor
 
 __version__ = "0.1.0"
 
@@ -52,11 +54,14 @@ __all__ = [
     "ActorExited",
     "ActorRef",
     "AlreadyReplied",
+    "Application",
     "CallTimeout",
     "Caller",
     "CallingSelf",
+    "ChildSpec",
     "Crash",
     "Down",
+    "DynamicSupervisor",
     "EmberError",
     "Exit",
     "InvalidArgument",
@@ -68,6 +73,7 @@ __all__ = [
     "NotAnActor",
     "NotInActor",
     "SpawnFailed",
+    "Supervisor",
     "Timer",
     "UnhandledMessage",
     "is_clean",

@@ -33,6 +33,7 @@ class _ProbeActor(Actor):
     async def init(self, probe: Probe, trap_exits: bool) -> None:
         self.probe = probe
         self.trap_exits = trap_exits
+        probe._actor_object = self
 
     async def handle_info(self, message: Any) -> None:
         self.probe._record(("info", message))
@@ -66,6 +67,7 @@ class Probe:
         self._changed = asyncio.Event()
         self._markers = itertools.count()
         self._ref: ActorRef | None = None
+        self._actor_object: Actor | None = None
 
     @classmethod
     async def start(
@@ -89,10 +91,9 @@ class Probe:
 
     @property
     def _actor(self) -> Actor:
-        cell = self.ref._cell
-        if cell is None or cell.actor is None:
+        if self._actor_object is None or not self.node.is_alive(self.ref):
             raise EmberError(f"the probe {self.ref!r} has ended")
-        return cell.actor
+        return self._actor_object
 
     def link(self, ref: ActorRef) -> None:
         """Link the probe with ``ref``."""

@@ -1,0 +1,61 @@
+"""ember.supervisors: OTP supervision, built only on ember.actors' public API.
+
+``Supervisor`` (strategies one_for_one / one_for_all / rest_for_one, restart
+types, intensity and escalation, ordered start and reverse stop, per-child
+shutdown and backoff), ``DynamicSupervisor`` (a template, children on demand),
+``ChildSpec``, ``Application``, and the runtime control functions
+``which_children``, ``count_children``, ``start_child``, ``terminate_child``,
+``restart_child``, ``delete_child``, ``get_childspec``.
+"""
+
+from ._application import Application
+from ._child_spec import ChildSpec
+from ._control import (
+    count_children,
+    delete_child,
+    get_childspec,
+    restart_child,
+    start_child,
+    terminate_child,
+    which_children,
+)
+from ._dynamic import DynamicSupervisor
+from ._errors import (
+    ChildAlreadyPresent,
+    ChildAlreadyStarted,
+    ChildNotFound,
+    ChildRestarting,
+    ChildRunning,
+    InvalidChildSpec,
+    InvalidSupervisor,
+    NotSupported,
+)
+from ._supervisor import Supervisor
+
+__all__ = [
+    "Application",
+    "ChildAlreadyPresent",
+    "ChildAlreadyStarted",
+    "ChildNotFound",
+    "ChildRestarting",
+    "ChildRunning",
+    "ChildSpec",
+    "DynamicSupervisor",
+    "InvalidChildSpec",
+    "InvalidSupervisor",
+    "NotSupported",
+    "Supervisor",
+    "count_children",
+    "delete_child",
+    "get_childspec",
+    "restart_child",
+    "start_child",
+    "terminate_child",
+    "which_children",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("ember.supervisors."):
+        _obj.__module__ = "ember.supervisors"
+del _name, _obj

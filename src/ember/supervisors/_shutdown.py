@@ -1,0 +1,39 @@
+"""Stopping one child the way OTP's ``supervisor:shutdown/1`` does.
+
+The supervisor unlinks the child first (its end must not come back as an exit
+to be restarted), then stops it with ``"shutdown"`` and waits up to the spec's
+``shutdown`` seconds before killing it. ``"brutal_kill"`` kills at once;
+``None`` waits for ever (the default for child supervisors, whose own children
+need time to stop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ember.actors import Actor, ActorRef
+
+from ._child_spec import Shutdown
+from ._reports import report
+
+__all__ = ["shutdown_child"]
+
+
+async def shutdown_child(
+    supervisor: Actor, child_id: str | None, ref: ActorRef, shutdown: Shutdown
+) -> None:
+    """Stop ``ref`` (a child of ``supervisor``) per ``shutdown``; returns once it has ended."""
+    supervisor.unlink(ref)
+    node = supervisor.node
+    if shutdown == "brutal_kill":
+        node.exit(ref, "kill")
+        return
+    if shutdown is None:
+        await node.stop(ref, "shutdown")
+        return
+    try:
+        async with asyncio.timeout(shutdown):
+            await node.stop(ref, "shutdown")
+    except TimeoutError:
+        report("shutdown_error", supervisor.ref, child_id, ref, "killed")
+        node.exit(ref, "kill")
