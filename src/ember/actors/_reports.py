@@ -31,6 +31,8 @@ def describe_message(item: Any) -> str:
 
 def report_crash(actor: Any, name: str | None, reason: Crash, during: str, message: Any) -> None:
     """Log a crash report: who crashed, doing what, why, and the traceback."""
+    if not LOGGER.isEnabledFor(logging.ERROR):
+        return
     LOGGER.error(
         "CRASH REPORT actor %r%s crashed in %s%s: %s\n%s",
         actor,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ember.actors import ActorRef, Timer
 
 from ._child_spec import ChildSpec
+from ._intensity import RestartWindow
 
 __all__ = ["Child", "SupervisorState"]
 
@@ -28,9 +29,9 @@ class SupervisorState:
 
     __slots__ = ("by_ref", "children", "restarts", "retired")
 
-    def __init__(self) -> None:
+    def __init__(self, restarts: RestartWindow) -> None:
         self.children: dict[str, Child] = {}  # in start order
         self.by_ref: dict[ActorRef, Child] = {}
-        self.restarts: tuple[float, ...] = ()
+        self.restarts = restarts
         # Children stopped on purpose whose exit may still be in the mailbox.
         self.retired: set[ActorRef] = set()

@@ -27,7 +27,7 @@ from ember.actors import Actor, ActorRef, Caller, Exit, SpawnFailed, Timer, is_n
 from ._backoff import backoff_delay, backoff_reset_after
 from ._child_spec import ChildSpec
 from ._errors import InvalidSupervisor
-from ._intensity import add_restart
+from ._intensity import RestartWindow
 from ._protocol import Control, RetiredFlush, error
 from ._reports import report
 from ._shutdown import shutdown_child
@@ -70,7 +70,7 @@ class DynamicSupervisor(Actor):
         self._ember_children: dict[ActorRef, _Dynamic] = {}
         self._ember_waiting: dict[int, tuple[_Dynamic, Timer | None]] = {}
         self._ember_tokens = itertools.count()
-        self._ember_restarts: tuple[float, ...] = ()
+        self._ember_restarts = RestartWindow(self.intensity, self.period)
         self._ember_retired: set[ActorRef] = set()
 
     # ---- messages ------------------------------------------------------------------
@@ -178,10 +178,7 @@ class DynamicSupervisor(Actor):
         self, child: _Dynamic, token: int, *, counted: bool, reason: Any = "start_failed"
     ) -> None:
         if not counted:
-            self._ember_restarts, exceeded = add_restart(
-                self._ember_restarts, time.monotonic(), self.intensity, self.period
-            )
-            if exceeded:
+            if self._ember_restarts.add(time.monotonic()):
                 report("reached_max_restart_intensity", self.ref, None, None, reason)
                 self.stop("shutdown")
                 return

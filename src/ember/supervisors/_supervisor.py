@@ -33,7 +33,7 @@ from ._child_spec import ChildSpec
 from ._child_state import Child, SupervisorState
 from ._control_handlers import dispatch
 from ._errors import InvalidSupervisor
-from ._intensity import add_restart
+from ._intensity import RestartWindow
 from ._protocol import Control, RestartDue, RetiredFlush
 from ._reports import report
 from ._shutdown import shutdown_child
@@ -60,7 +60,7 @@ class Supervisor(Actor):
 
     async def init(self, *args: Any) -> None:
         _check_flags(self)
-        self._ember_sup = state = SupervisorState()
+        self._ember_sup = state = SupervisorState(RestartWindow(self.intensity, self.period))
         specs = self.children(*args)
         _check_specs(specs)
         for spec in specs:
@@ -128,7 +128,7 @@ class Supervisor(Actor):
             backoff_reset_after(spec.backoff[0], spec.backoff[1])
         ):
             child.attempts = 0
-        group = children_to_restart(self.strategy, list(state.children), spec.id)
+        group = children_to_restart(self.strategy, state.children, spec.id)
         await self._restart_due(tuple(group), spec.id, counted=False, reason=reason)
 
     async def _restart_due(
@@ -140,13 +140,9 @@ class Supervisor(Actor):
         backoff); then only children still waiting to restart are started.
         """
         state = self._ember_sup
-        if not counted:
-            state.restarts, exceeded = add_restart(
-                state.restarts, time.monotonic(), self.intensity, self.period
-            )
-            if exceeded:
-                await self._give_up(failed, reason)
-                return
+        if not counted and state.restarts.add(time.monotonic()):
+            await self._give_up(failed, reason)
+            return
         await self._stop_group(group, failed)
         members = [state.children[i] for i in group if i in state.children]
         if counted:

@@ -1,0 +1,165 @@
+"""The ``ember`` command.
+
+``ember demo`` runs the examples in ``examples/`` as a guided tour;
+``ember version`` prints the version. Later milestones add ``node``, ``status``
+and ``keys``. This is the only module of ember that prints: the library logs.
+
+:func:`run` runs a coroutine on ember's default event loop, uvloop when it is
+installed and asyncio's own otherwise; the examples use it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.metadata
+import importlib.util
+import platform
+import sys
+import textwrap
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+import ember
+
+__all__ = ["main", "run"]
+
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion on a new event loop: uvloop if installed, else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def loop_name() -> str:
+    """The event loop :func:`run` uses, for people to read."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio's default event loop"
+    return f"uvloop {importlib.metadata.version('uvloop')}"
+
+
+# ---- ember demo ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One stop of the demo tour: an example file and what it shows."""
+
+    file: str
+    heading: str
+    showed: str
+
+
+TOUR = (
+    Stop(
+        "counter.py",
+        "A Counter actor: spawn, cast, call, a deferred reply, call timeouts, statistics",
+        "an actor is spawned with init arguments, casts and calls from one sender arrive "
+        "in order, handle_call can defer its reply with NO_REPLY and caller.reply, and a "
+        "call that outlives its timeout raises CallTimeout (the request or its late reply "
+        "is dropped and counted in node.statistics())",
+    ),
+    Stop(
+        "links_and_monitors.py",
+        "Links and monitors: how the rest of the system learns that an actor crashed",
+        "a crash is logged as a crash report, a trapping linked actor gets Exit with the "
+        "Crash (type name and message), a monitor gets Down, a waiting call fails at once "
+        "with ActorExited, 'kill' cannot be trapped and travels on as 'killed', and "
+        "monitoring a dead actor gives Down with 'noproc'",
+    ),
+)
+
+
+def find_examples() -> Path | None:
+    """The repository's ``examples/`` folder: next to the source tree, or under the CWD."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "examples", Path.cwd() / "examples"):
+        if all((candidate / stop.file).is_file() for stop in TOUR):
+            return candidate
+    return None
+
+
+def load_example(path: Path) -> ModuleType:
+    """Import the example at ``path`` (examples are files, not a package)."""
+    name = f"_ember_example_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import the example {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Run every example of the tour in order, then say what the tour showed."""
+    folder = find_examples()
+    if folder is None:
+        print(
+            "ember demo runs the files in the repository's examples/ folder, and found none: "
+            "run it from a clone of the repository (make demo)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"ember {ember.__version__} demo, on {loop_name()}")
+    for number, stop in enumerate(TOUR, 1):
+        print()
+        print(f"=== {number}/{len(TOUR)}  {stop.heading}")
+        print(f"=== (examples/{stop.file})")
+        print()
+        module = load_example(folder / stop.file)
+        run(module.main())
+    print()
+    print("=== What the tour showed")
+    for number, stop in enumerate(TOUR, 1):
+        text = f"{number}. examples/{stop.file}: {stop.showed}."
+        print(textwrap.fill(text, width=88, initial_indent="  ", subsequent_indent="     "))
+    print()
+    print("Read the examples' source next to docs/concepts.md; run the tests with `make test`.")
+    return 0
+
+
+# ---- ember version ---------------------------------------------------------------------
+
+
+def version(args: argparse.Namespace) -> int:
+    """Print ember's version, Python's and the event loop's."""
+    print(f"ember {ember.__version__} (Python {platform.python_version()}, {loop_name()})")
+    return 0
+
+
+# ---- the command line ------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``ember`` argument parser."""
+    top = argparse.ArgumentParser(
+        prog="ember", description="Erlang/OTP-style actors for Python on asyncio."
+    )
+    commands = top.add_subparsers(title="commands", dest="command", required=True)
+    commands.add_parser(
+        "demo", help="a guided tour: run the examples and explain what they show"
+    ).set_defaults(handler=demo)
+    commands.add_parser("version", help="print the version").set_defaults(handler=version)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``ember`` command. Returns the process's exit status."""
+    args = parser().parse_args(argv)
+    status: int = args.handler(args)
+    return status
