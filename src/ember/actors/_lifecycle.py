@@ -222,6 +222,8 @@ class ActorCell:
 
     async def _exit(self) -> None:
         """Run ``terminate`` (unless there is none to run), then finish."""
+        if self.state is DEAD:  # killed before this task got to run
+            return
         self.state = EXITING
         reason = self.exit_reason
         actor = self.actor
@@ -266,21 +268,27 @@ class ActorCell:
         # the loop sees exit_reason before the next message.
 
     def kill(self) -> None:
-        """End at once with ``"killed"``; ``terminate`` does not run."""
+        """End at once with ``"killed"``; ``terminate`` does not run (or is cut short)."""
         if self.state is DEAD:
             return
         task = self.task
-        active = self.active
+        # The actor's own task is awaiting in a handler (active) or in terminate (EXITING).
+        running = self.active or self.state is EXITING
         self.node._finish(self, KILLED)
-        if task is not None and active and task is not asyncio.current_task():
+        if task is not None and running and task is not asyncio.current_task():
             task.cancel()
 
     def _start_exit(self) -> None:
+        """End the actor from outside its receive loop: ``terminate`` runs in a task of its own."""
         actor = self.actor
         if actor is not None and _has_terminate(actor):
-            self.task = self.node._create_task(self._exit())
+            self.task = self.node._create_task(self._exit_in_own_task())
         else:
             self.node._finish(self, self.exit_reason)
+
+    async def _exit_in_own_task(self) -> None:
+        CURRENT.set(self)  # this task's own context: terminate runs as this actor
+        await self._exit()
 
 
 def _has_terminate(actor: Actor) -> bool:

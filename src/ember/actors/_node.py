@@ -221,7 +221,10 @@ class LocalNode:
             reason = cell.exit_reason
             if cell.state is not DEAD:
                 self._drop_links_silently(cell)
-                await cell._exit()
+                cell._start_exit()  # terminate runs in the actor's own task, as itself
+                exiting = cell.task
+                if exiting is not None and cell.state is not DEAD:
+                    await exiting
             raise SpawnFailed(reason)
         cell.state = RUNNING
         cell.task = None

@@ -15,7 +15,6 @@ number of children, for tens of thousands of rooms or sessions.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 import time
@@ -30,7 +29,7 @@ from ._errors import InvalidSupervisor
 from ._intensity import RestartWindow
 from ._protocol import Control, RetiredFlush, error
 from ._reports import report
-from ._shutdown import shutdown_child
+from ._shutdown import shutdown_child, shutdown_children_in_parallel
 from ._strategies import should_restart
 
 __all__ = ["DynamicSupervisor"]
@@ -118,7 +117,7 @@ class DynamicSupervisor(Actor):
         self._ember_waiting.clear()
         children, self._ember_children = self._ember_children, {}
         shutdown = self._ember_template.shutdown
-        await asyncio.gather(*(shutdown_child(self, None, ref, shutdown) for ref in children))
+        await shutdown_children_in_parallel(self, list(children), shutdown)
 
     # ---- children ---------------------------------------------------------------------
 

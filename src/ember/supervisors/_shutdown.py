@@ -16,7 +16,7 @@ from ember.actors import Actor, ActorRef
 from ._child_spec import Shutdown
 from ._reports import report
 
-__all__ = ["shutdown_child"]
+__all__ = ["shutdown_child", "shutdown_children_in_parallel"]
 
 
 async def shutdown_child(
@@ -37,3 +37,27 @@ async def shutdown_child(
     except TimeoutError:
         report("shutdown_error", supervisor.ref, child_id, ref, "killed")
         node.exit(ref, "kill")
+
+
+async def shutdown_children_in_parallel(
+    supervisor: Actor, refs: list[ActorRef], shutdown: Shutdown
+) -> None:
+    """Stop many children at once (a DynamicSupervisor's shutdown; order undefined).
+
+    Every child is sent ``"shutdown"`` first, which ends an idle child without a
+    ``terminate`` on the spot; only the children still alive after that are
+    waited for, in parallel, each within ``shutdown`` (bench: dynamic_shutdown,
+    100k children).
+    """
+    node = supervisor.node
+    if shutdown == "brutal_kill":
+        for ref in refs:
+            supervisor.unlink(ref)
+            node.exit(ref, "kill")
+        return
+    for ref in refs:
+        supervisor.unlink(ref)
+        node.exit(ref, "shutdown")
+    alive = [ref for ref in refs if node.is_alive(ref)]
+    if alive:
+        await asyncio.gather(*(shutdown_child(supervisor, None, ref, shutdown) for ref in alive))
