@@ -236,7 +236,16 @@ async def _active(sup: ember.ActorRef, count: int) -> bool:
 
 
 async def main() -> None:
-    logging.getLogger("ember").setLevel(logging.CRITICAL)  # the scenes narrate instead
+    ember_logger = logging.getLogger("ember")
+    level = ember_logger.level
+    ember_logger.setLevel(logging.CRITICAL)  # the scenes narrate the crashes instead
+    try:
+        await tour()
+    finally:
+        ember_logger.setLevel(level)
+
+
+async def tour() -> None:
     outage = {"failures_left": 0}
     async with ember.Node("supervision-demo") as node:
         root = await node.spawn(Root, outage, name="root")

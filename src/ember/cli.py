@@ -77,6 +77,13 @@ TOUR = (
         "with ActorExited, 'kill' cannot be trapped and travels on as 'killed', and "
         "monitoring a dead actor gives Down with 'noproc'",
     ),
+    Stop(
+        "supervision_tree.py",
+        "Supervision: a game backend's tree, with children crashing on purpose",
+        "supervisors restart what crashed and only what the strategy says (one_for_one, "
+        "rest_for_one, one_for_all), back off between restarts, escalate when a child "
+        "crashes too often, and a DynamicSupervisor starts children on demand",
+    ),
 )
 
 
