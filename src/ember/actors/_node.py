@@ -192,8 +192,8 @@ class LocalNode:
             NodeNotRunning: the node is not running.
         """
         self._check_running()
-        if cls not in self._checked_classes:
-            self._check_actor_class(cls)
+        if not isinstance(cls, type) or cls not in self._checked_classes:
+            self._check_actor_class(cls)  # (a non-type may be unhashable: check it first)
         actor = cls()
         limit = cls.mailbox_limit
         cell = ActorCell(self, actor, next(self._ids), limit or self.mailbox_limit)

@@ -47,10 +47,13 @@ def phi(elapsed: float, mean: float, std_deviation: float) -> float:
     accurate to 1e-4 and never overflows. Non-decreasing in ``elapsed``.
     """
     y = (elapsed - mean) / std_deviation
-    e = math.exp(-y * (1.5976 + 0.070566 * y * y)) if y > -30 else math.inf
+    exponent = -y * (1.5976 + 0.070566 * y * y)
+    if exponent > 700.0:  # far earlier than expected: no suspicion (and exp would overflow)
+        return 0.0
+    e = math.exp(exponent)
     if elapsed > mean:
         return -math.log10(e / (1.0 + e)) if e > 0 else math.inf
-    return -math.log10(1.0 - 1.0 / (1.0 + e))
+    return max(0.0, -math.log10(1.0 - 1.0 / (1.0 + e)))
 
 
 class PhiAccrualDetector:

@@ -73,7 +73,10 @@ async def terminate_child(sup: Supervisor, child_id: str) -> tuple[Any, ...]:
     child = state.children.get(child_id)
     if child is None:
         return error("not_found", child_id)
-    await sup._stop_children([child])
+    # Take the child out of a pending restart, but leave the backoff timer: the
+    # siblings a one_for_all / rest_for_one stopped with it still wait on it.
+    child.restarting = False
+    await sup._stop_children([child], cancel_restarts=False)
     if child.spec.restart == "temporary":
         del state.children[child_id]
     return ("ok", None)

@@ -141,7 +141,11 @@ class DynamicSupervisor(Actor):
         return ("ok", ref)
 
     async def _terminate_child(self, ref: Any) -> tuple[Any, ...]:
-        if not isinstance(ref, ActorRef) or ref not in self._ember_children:
+        if not isinstance(ref, ActorRef):
+            return error(
+                "bad_argument", f"a DynamicSupervisor's terminate_child takes a ref, got {ref!r}"
+            )
+        if ref not in self._ember_children:
             return error("not_found", ref)
         del self._ember_children[ref]
         self._ember_retired.add(ref)

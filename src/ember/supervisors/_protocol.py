@@ -37,6 +37,7 @@ class RestartDue:
     group: tuple[str, ...]
     failed: str
     counted: bool
+    reason: Any  # why ``failed`` exited, or why it failed to start
 
 
 @dataclass(frozen=True, slots=True)

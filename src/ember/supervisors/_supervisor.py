@@ -93,8 +93,8 @@ class Supervisor(Actor):
         match message:
             case Exit(ref=ref, reason=reason):
                 await self._on_exit(ref, reason)
-            case RestartDue(group=group, failed=failed, counted=counted):
-                await self._restart_due(group, failed, counted)
+            case RestartDue(group=group, failed=failed, counted=counted, reason=reason):
+                await self._restart_due(group, failed, counted, reason)
             case RetiredFlush(refs=refs):
                 self._ember_sup.retired.difference_update(refs)
 
@@ -132,7 +132,7 @@ class Supervisor(Actor):
         await self._restart_due(tuple(group), spec.id, counted=False, reason=reason)
 
     async def _restart_due(
-        self, group: tuple[str, ...], failed: str, counted: bool, reason: Any = "start_failed"
+        self, group: tuple[str, ...], failed: str, counted: bool, reason: Any
     ) -> None:
         """Restart ``group`` because ``failed`` exited: count it, wait out a backoff, start.
 
@@ -154,9 +154,9 @@ class Supervisor(Actor):
             minimum, maximum, jitter = child.spec.backoff
             delay = backoff_delay(child.attempts, minimum, maximum, jitter, random.random())
             child.attempts += 1
-            child.timer = self.send_after(delay, RestartDue(group, failed, counted=True))
+            child.timer = self.send_after(delay, RestartDue(group, failed, True, reason))
             return
-        await self._start_group(members, group)
+        await self._start_group(members)
 
     async def _stop_group(self, group: tuple[str, ...], failed: str) -> None:
         """Stop the running siblings a strategy restarts (reverse order); drop temporaries."""
@@ -169,23 +169,21 @@ class Supervisor(Actor):
             if sibling.spec.restart == "temporary":
                 del state.children[sibling.spec.id]
 
-    async def _start_group(self, members: list[Child], group: tuple[str, ...]) -> None:
-        started: list[Child] = []
+    async def _start_group(self, members: list[Child]) -> None:
         for child in members:
             if child.ref is not None or not child.restarting:
                 continue
             child.timer = None
             try:
                 await self._start(child, restarted=True)
-            except SpawnFailed:
-                # OTP's try_again_restart: stop what this attempt started, then try
-                # again from the mailbox, counting the attempt against the intensity.
-                await self._stop_children(reversed(started), cancel_restarts=False)
-                for member in started:
-                    member.restarting = True
-                self.ref.send(RestartDue(group, child.spec.id, counted=False))
+            except SpawnFailed as failed_start:
+                # OTP's try_again_restart: the children this attempt started keep
+                # running; try again from the mailbox as if the failed child had
+                # exited (its strategy's group), counting against the intensity.
+                failed = child.spec.id
+                retry = children_to_restart(self.strategy, list(self._ember_sup.children), failed)
+                self.ref.send(RestartDue(tuple(retry), failed, False, failed_start.reason))
                 return
-            started.append(child)
 
     async def _give_up(self, failed: str, reason: Any) -> None:
         report("reached_max_restart_intensity", self.ref, failed, None, reason)

@@ -105,10 +105,11 @@ class Probe:
 
     def messages(self) -> list[Any]:
         """The messages received and not yet consumed by ``receive``, oldest first."""
-        return [message for _, message in self._unread]
+        return [message for _, message in self._unread if not isinstance(message, _Marker)]
 
     def _record(self, entry: tuple[str, Any]) -> None:
-        self.received.append(entry)
+        if not isinstance(entry[1], _Marker):  # sync's markers are not the user's messages
+            self.received.append(entry)
         self._unread.append(entry)
         self._changed.set()
 
@@ -124,7 +125,7 @@ class Probe:
         return await self._take(
             lambda message: not isinstance(message, _Marker) and accept(message),
             within,
-            lambda: f"no message matching {describe(match)}; unread: {describe(self.messages())}",
+            lambda: f"a message matching {describe(match)}",
         )
 
     async def sync(self, *, within: float = 5.0) -> None:
@@ -135,7 +136,7 @@ class Probe:
         """
         marker = _Marker(next(self._markers))
         self.ref.send(marker)
-        await self._take(lambda message: message is marker, within, lambda: "its marker")
+        await self._take(lambda message: message is marker, within, lambda: "its sync marker")
 
     async def _take(
         self, accept: Callable[[Any], bool], within: float, what: Callable[[], str]
@@ -149,7 +150,10 @@ class Probe:
                     return message
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise WaitTimeout(f"the probe did not get {what()} within {within} s")
+                raise WaitTimeout(
+                    f"the probe did not get {what()} within {within} s; "
+                    f"unread: {describe(self.messages())}"
+                )
             self._changed.clear()
             try:
                 async with asyncio.timeout(remaining):

@@ -1,0 +1,158 @@
+"""Restart backoff: ember's addition to OTP (DESIGN.md row "backoff").
+
+With ``backoff=(min, max, jitter)`` the restart waits; meanwhile the child shows
+as "restarting" in which_children, restart_child and delete_child refuse it,
+terminate_child cancels the pending restart, and intensity still counts and
+escalates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from supervised import Log, StartsOnce, child_ref, end_child, start_sup, starts, worker
+
+import ember
+from ember.supervisors import (
+    ChildRestarting,
+    count_children,
+    delete_child,
+    restart_child,
+    terminate_child,
+    which_children,
+)
+from ember.testing import Probe, wait_until
+
+SLOW = (0.3, 0.3, 0.0)  # long enough to observe "restarting" before the restart
+QUICK = (0.01, 0.05, 0.0)
+
+
+async def _running(sup: ember.ActorRef, child_id: str) -> ember.ActorRef:
+    async def is_running() -> bool:
+        return isinstance(await child_ref(sup, child_id), ember.ActorRef)
+
+    await wait_until(is_running)
+    ref: ember.ActorRef = await child_ref(sup, child_id)
+    return ref
+
+
+async def test_crashed_child_shows_restarting_then_comes_back(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await start_sup(node, worker(log, "a", backoff=SLOW))
+    old = await child_ref(sup, "a")
+    await end_child(node, probe, old, "crash")
+    assert await which_children(sup) == [("a", "restarting", "worker")]
+    assert await count_children(sup) == {"specs": 1, "active": 0, "supervisors": 0, "workers": 1}
+    new = await _running(sup, "a")
+    assert new != old
+    assert starts(log) == ["a", "a"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "error"),
+    [(restart_child, ChildRestarting), (delete_child, ChildRestarting)],
+    ids=["restart_child", "delete_child"],
+)
+async def test_restarting_child_refuses(
+    node: ember.Node, log: Log, probe: Probe, operation: Any, error: type[Exception]
+) -> None:
+    sup = await start_sup(node, worker(log, "a", backoff=SLOW))
+    await end_child(node, probe, await child_ref(sup, "a"), "crash")
+    with pytest.raises(error):
+        await operation(sup, "a")
+    await _running(sup, "a")
+
+
+async def test_terminate_child_during_backoff_cancels_the_restart(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await start_sup(node, worker(log, "a", backoff=SLOW), worker(log, "b", backoff=SLOW))
+    await end_child(node, probe, await child_ref(sup, "a"), "crash")
+    await end_child(node, probe, await child_ref(sup, "b"), "crash")
+    await terminate_child(sup, "a")
+    assert await child_ref(sup, "a") is None
+    # a's restart was due before b's: once b is back, a's would have happened.
+    await _running(sup, "b")
+    assert await child_ref(sup, "a") is None
+    assert starts(log) == ["a", "b", "b"]
+    ref = await restart_child(sup, "a")  # and it can be started again by hand
+    assert await child_ref(sup, "a") == ref
+
+
+async def test_intensity_counts_and_escalates_during_backoff(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await start_sup(node, worker(log, "a", backoff=QUICK), intensity=2, period=60)
+    probe.monitor(sup)
+    for _ in range(2):
+        await end_child(node, probe, await _running(sup, "a"), "crash")
+    await end_child(node, probe, await _running(sup, "a"), "crash")
+    down = await probe.receive(lambda m: isinstance(m, ember.Down) and m.ref == sup)
+    assert down.reason == "shutdown"
+    assert starts(log) == ["a"] * 3
+
+
+async def test_escalation_while_another_child_waits_in_backoff(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await start_sup(
+        node, worker(log, "slow", backoff=SLOW), worker(log, "b"), intensity=1, period=60
+    )
+    probe.monitor(sup)
+    await end_child(node, probe, await child_ref(sup, "slow"), "crash")
+    assert await child_ref(sup, "slow") == "restarting"
+    await end_child(node, probe, await child_ref(sup, "b"), "crash")
+    down = await probe.receive(lambda m: isinstance(m, ember.Down) and m.ref == sup)
+    assert down.reason == "shutdown"
+    assert starts(log) == ["slow", "b"]  # the pending restart never happens
+    assert node.actors() == [probe.ref]
+
+
+async def test_failed_restarts_during_backoff_count(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await start_sup(
+        node, worker(log, "once", StartsOnce, backoff=QUICK), intensity=3, period=60
+    )
+    probe.monitor(sup)
+    await end_child(node, probe, await child_ref(sup, "once"), "crash")
+    down = await probe.receive(lambda m: isinstance(m, ember.Down) and m.ref == sup, within=10)
+    assert down.reason == "shutdown"
+    assert starts(log) == ["once"] * 4
+
+
+@pytest.mark.parametrize("strategy", ["one_for_all", "rest_for_one"])
+async def test_group_waits_for_the_backoff_together(
+    node: ember.Node, log: Log, probe: Probe, strategy: str
+) -> None:
+    sup = await start_sup(node, worker(log, "a", backoff=SLOW), worker(log, "b"), strategy=strategy)
+    await end_child(node, probe, await child_ref(sup, "a"), "crash")
+    assert [status for _, status, _ in await which_children(sup)] == ["restarting", "restarting"]
+    await _running(sup, "b")
+    assert isinstance(await child_ref(sup, "a"), ember.ActorRef)
+    assert starts(log) == ["a", "b", "a", "b"]
+
+
+async def test_stopping_the_supervisor_cancels_pending_restarts(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await start_sup(node, worker(log, "a", backoff=SLOW), worker(log, "b"))
+    await end_child(node, probe, await child_ref(sup, "a"), "crash")
+    await node.stop(sup, "shutdown")
+    assert node.actors() == [probe.ref]
+    assert starts(log) == ["a", "b"]
+
+
+@pytest.mark.parametrize("strategy", ["one_for_all", "rest_for_one"])
+async def test_terminate_child_during_group_backoff_still_restarts_the_others(
+    node: ember.Node, log: Log, probe: Probe, strategy: str
+) -> None:
+    sup = await start_sup(node, worker(log, "a", backoff=SLOW), worker(log, "b"), strategy=strategy)
+    await end_child(node, probe, await child_ref(sup, "a"), "crash")
+    await terminate_child(sup, "a")
+    assert await which_children(sup) == [("a", None, "worker"), ("b", "restarting", "worker")]
+    await _running(sup, "b")
+    assert await child_ref(sup, "a") is None
+    assert starts(log) == ["a", "b", "b"]
