@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bench.targets import TARGETS
@@ -15,12 +16,31 @@ SYSTEM_NOTES = {
     "thespian-tcp": "thespian multiprocTCPBase: one OS process per actor, TCP with an ACK per message (loopback only)",
 }
 
-EXTRA_COLUMNS = (  # metric key, header, formatter
+EXTRA_COLUMNS: tuple[tuple[str, str, Callable[[float], str]], ...] = (  # metric, header, format
     ("bytes_per_actor", "memory / actor", lambda v: _size(v)),
-    ("gc_pause_ms", "full GC", lambda v: f"{v:,.1f} ms"),
-    ("gc_pause_frozen_ms", "full GC after gc.freeze()", lambda v: f"{v:,.2f} ms"),
-    ("gc_frozen_objects", "objects frozen by the node", lambda v: f"{v:,.0f}"),
+    ("gc_pause_ms", "full GC", lambda v: _millis(v)),
+    ("gc_pause_frozen_ms", "full GC after our gc.freeze()", lambda v: _millis(v)),
+    ("gc_frozen_objects", "objects the node froze", lambda v: f"{v:,.0f}"),
+    ("gc_pause_thawed_ms", "full GC after gc.unfreeze()", lambda v: _millis(v)),
 )
+
+NOTES = (
+    "Every figure is the median of the runs shown (`±` is their spread), each run in a "
+    "fresh subprocess. `÷ ember` and `÷ raw` divide a row's rate by ember's and by the raw "
+    "asyncio ceiling's on the same loop (the default loop for systems that are not asyncio "
+    "based). Rates vary from run to run on this shared 2-core machine, and threads and "
+    "processes vary most (the kernel may put both sides on one core): compare ratios "
+    "within one run.",
+    "The raw spawn ceiling keeps a task per idle actor, as a naive runtime would; a runtime "
+    "that holds no task while an actor is idle can spawn faster and use less memory than it.",
+    "ember's node freezes long-lived objects after bursts of spawns (`gc.freeze()`), so its "
+    "full-GC figure is what an application sees; the `after gc.unfreeze()` column is the "
+    "same collection with the freeze undone, for comparison with raw.",
+)
+
+
+def _millis(value: float) -> str:
+    return f"{value:,.1f} ms" if value >= 1 else f"{value:.3f} ms"
 
 
 def human(value: float) -> str:
@@ -131,11 +151,7 @@ def render(results: dict[str, Any]) -> str:
         f"- Python {machine['python']} ({machine['implementation']})",
         f"- Packages: {packages}",
         "",
-        "Each figure is the median of the runs shown, each run in a fresh subprocess.",
-        "`÷ ember` and `÷ raw` divide a row's rate by ember's and by the raw asyncio ceiling's",
-        "on the same loop (the default loop for systems that are not asyncio based). Rates",
-        "vary from run to run on this shared machine: compare ratios within one run.",
-        "",
+        *(line for note in NOTES for line in (note, "")),
         "| system | what it is |",
         "| --- | --- |",
         *(f"| {name} | {note} |" for name, note in SYSTEM_NOTES.items()),

@@ -67,8 +67,10 @@ def run_once(cell: Cell, timeout: float) -> dict[str, Any]:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        # Kill the tagged processes too: a daemon that escaped the group holds the pipes.
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+        _kill_tagged(tag)
         proc.communicate()
         return {"status": "timeout", "error": f"no result within {timeout:.0f} s"}
     finally:
@@ -92,7 +94,7 @@ def run_cell(cell: Cell, timeout: float) -> dict[str, Any]:
         "loop": cell.loop,
         "count": cell.count,
     }
-    runs = []
+    runs: list[dict[str, Any]] = []
     for _ in range(cell.repeats):
         run = run_once(cell, timeout)
         if run["status"] != "ok":

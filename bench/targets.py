@@ -32,10 +32,18 @@ class Target:
             if theirs is None:
                 theirs = _metric(cells, self.workload, self.against, self.loop, self.metric)
             if theirs is None:
-                return f"{mine:,.0f} ({self.against} not measured)", None
+                return f"{_show(mine, self.metric)} ({self.against} not measured)", None
             limit *= theirs
         met = mine >= limit if self.op == ">=" else mine <= limit
-        return f"{mine:,.1f} (limit {limit:,.1f})", met
+        return f"{_show(mine, self.metric)} ({self.op} {_show(limit, self.metric)})", met
+
+
+def _show(value: float, metric: str) -> str:
+    if metric == "rate":
+        return f"{value / 1e6:.2f}M/s" if value >= 1e6 else f"{value / 1e3:.1f}k/s"
+    if metric == "bytes_per_actor":
+        return f"{value:,.0f} B"
+    return f"{value:,.1f} ms" if value >= 1 else f"{value:.3f} ms"
 
 
 def _metric(

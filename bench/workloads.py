@@ -40,7 +40,10 @@ WORKLOADS: dict[str, Workload] = {
             "msgs/s",
             "Four senders each send count/4 messages, yielding to the loop every "
             f"{SENDER_BATCH:,}; the receiver's handler adds to a counter and signals when it "
-            "reaches the total. Timed from the first send to the last handled message.",
+            "reaches the total. Timed from the first send to the last handled message. ember's "
+            "receiver sets `mailbox_limit` above the count, as the raw deque is unbounded: with "
+            "the node's default limit (100k) the flood overflows it and most messages are "
+            "dropped (counted in `node.statistics().mailbox_overflows`).",
             {
                 "raw": 1_000_000,
                 "ember": 1_000_000,

@@ -1,7 +1,7 @@
-"""One module per benchmarked system; each exposes ``WORKLOADS`` and ``ASYNCIO``.
+"""One module per benchmarked system, each exposing ``WORKLOADS``.
 
-``WORKLOADS`` maps a workload name to ``fn(count) -> Metrics`` (a coroutine function
-when ``ASYNCIO`` is true, run on the event loop the caller picks).
+``WORKLOADS`` maps a workload name to ``fn(count) -> Metrics``; for the systems in
+``ASYNCIO_SYSTEMS`` it is a coroutine function, run on the event loop the caller picks.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ import pykka
 from bench.measure import Metrics, now, rate, settled_rss, timed_collect
 from bench.workloads import SENDERS
 
-ASYNCIO = False
 TIMEOUT = 600.0
 
 

@@ -16,8 +16,6 @@ from typing import Any
 from bench.measure import Metrics, emit_and_exit, now, rate, settled_rss, timed_collect
 from bench.workloads import SENDER_BATCH, SENDERS
 
-ASYNCIO = True
-
 
 class Mailbox:
     __slots__ = ("items", "waiter")

@@ -1,13 +1,13 @@
 """The workloads for any thespian system base; thespian_simple and thespian_tcp pick one.
 
-Every workload is driven by one external ``ask`` whose answer comes when the actors
-are done, so the clock covers only the actors' work plus one ask.
+Apart from ``call`` (sequential external asks), each workload is driven by one external
+``ask`` answered when the actors are done, so the clock covers the actors' work plus one ask.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from thespian.actors import ActorSystem
@@ -96,7 +96,9 @@ def workloads(open_system: OpenSystem, memory: MemoryProbe) -> dict[str, Callabl
     }
 
 
-def shut_down_after(system: ActorSystem) -> Iterator[ActorSystem]:
+@contextmanager
+def running(system: ActorSystem) -> Iterator[ActorSystem]:
+    """Use ``system``, then shut it down whatever happened."""
     try:
         yield system
     finally:

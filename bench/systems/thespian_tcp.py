@@ -41,7 +41,6 @@ from thespian.system.transport import IPBase  # noqa: E402
 
 from bench.systems import thespian_runs  # noqa: E402
 
-ASYNCIO = False
 _original_init = IPBase.IPActorAddress.__init__
 
 
@@ -100,7 +99,8 @@ def kill_leftovers() -> None:
 def open_system() -> Iterator[ActorSystem]:
     system = ActorSystem("multiprocTCPBase", {"Admin Port": free_port()})
     try:
-        yield from thespian_runs.shut_down_after(system)
+        with thespian_runs.running(system):
+            yield system
     finally:
         kill_leftovers()
 

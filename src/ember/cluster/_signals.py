@@ -1,0 +1,438 @@
+"""Signals: the cluster's vocabulary, what one node tells another.
+
+Each signal is a frozen dataclass with a ``KIND`` number and its wire form, a
+small MessagePack array ``[KIND, *fields]``. ``from_wire`` is the receiver's
+check of that array: exact arity and field types (an int is an int, never a
+bool; a name is a str), and every term (message, reason, reply value, spawn
+args) passed to ``check``, which enforces depth, map keys and plain data. The
+encoder runs the same ``from_wire`` before it sends, so what one node sends,
+every node accepts.
+
+=====  ==============  =========================================================
+KIND   signal          wire form
+=====  ==============  =========================================================
+0      Send            ``[0, to, kind, message]``, kind 0 cast / 1 info
+1      Call            ``[1, to, message, call_id, reply_node, reply_incarnation,
+                       timeout_left]``
+2      Reply           ``[2, call_id, ok, value]``
+3, 4   Link, Unlink    ``[3 or 4, from_ref, to_ref]``
+5      ExitSignal      ``[5, from_ref or nil, to_ref, reason, linked]``
+6, 7   Monitor,        ``[6 or 7, watcher, target, monitor_id]``
+       Demonitor
+8      DownSignal      ``[8, watcher, monitor_id, target, reason]``
+9      Spawn           ``[9, request_id, class_path, args (tuple), name, reply_to]``
+10     SpawnReply      ``[10, request_id, ok, ref if ok else reason]``
+11     Heartbeat       ``[11, node, incarnation, timestamp]``
+12     Gossip          ``[12, [[name, incarnation, address, status, version], ...]]``
+=====  ==============  =========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+from ember.actors import ActorRef
+
+from ._terms import MalformedFrame
+
+__all__ = [
+    "CAST",
+    "INFO",
+    "SIGNAL_TYPES",
+    "Call",
+    "Check",
+    "Demonitor",
+    "DownSignal",
+    "ExitSignal",
+    "Gossip",
+    "Heartbeat",
+    "Link",
+    "MemberRow",
+    "Monitor",
+    "Reply",
+    "Send",
+    "Signal",
+    "Spawn",
+    "SpawnReply",
+    "Unlink",
+    "check_int",
+    "check_str",
+]
+
+CAST: Final = 0  # Send.kind: to handle_cast (the actor layer's mailbox kinds)
+INFO: Final = 1  # Send.kind: to handle_info
+
+Check = Callable[[Any], None]  # checks one term of a signal; raises on a bad one
+
+# ---- field checks: each raises MalformedFrame naming the field --------------------------------
+
+
+def _arity(items: list[Any], n: int, cls: type) -> None:
+    if len(items) != n:
+        raise MalformedFrame(f"a {cls.__name__} signal has {n - 1} fields, got {len(items) - 1}")
+
+
+def _ref(value: Any, what: str) -> ActorRef:
+    if type(value) is not ActorRef:
+        raise MalformedFrame(f"{what} must be an ActorRef, not {type(value).__name__}")
+    return value
+
+
+def check_int(value: Any, what: str) -> int:
+    if type(value) is not int:
+        raise MalformedFrame(f"{what} must be an int, not {type(value).__name__}")
+    return value
+
+
+def check_str(value: Any, what: str) -> str:
+    if type(value) is not str:
+        raise MalformedFrame(f"{what} must be a str, not {type(value).__name__}")
+    return value
+
+
+def _bool(value: Any, what: str) -> bool:
+    if type(value) is not bool:
+        raise MalformedFrame(f"{what} must be a bool, not {type(value).__name__}")
+    return value
+
+
+def _float(value: Any, what: str) -> float:
+    if type(value) is not float:
+        raise MalformedFrame(f"{what} must be a float, not {type(value).__name__}")
+    return value
+
+
+# ---- the signals: the cluster's vocabulary -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A send (``kind`` INFO) or cast (``kind`` CAST) of ``message`` to ``to``."""
+
+    KIND: ClassVar[int] = 0
+    to: ActorRef
+    kind: int
+    message: Any
+
+    def to_wire(self) -> list[Any]:
+        return [0, self.to, self.kind, self.message]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Send:
+        _arity(s, 4, cls)
+        if type(s[2]) is not int or not (s[2] == CAST or s[2] == INFO):
+            raise MalformedFrame(f"Send.kind must be {CAST} (cast) or {INFO} (info), not {s[2]!r}")
+        check(s[3])
+        return cls(_ref(s[1], "Send.to"), s[2], s[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call; the reply goes to node ``reply_node`` (that incarnation) as ``call_id``."""
+
+    KIND: ClassVar[int] = 1
+    to: ActorRef
+    message: Any
+    call_id: int
+    reply_node: str
+    reply_incarnation: int
+    timeout_left: float | None
+
+    def to_wire(self) -> list[Any]:
+        timeout = None if self.timeout_left is None else float(self.timeout_left)
+        return [
+            1,
+            self.to,
+            self.message,
+            self.call_id,
+            self.reply_node,
+            self.reply_incarnation,
+            timeout,
+        ]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Call:
+        _arity(s, 7, cls)
+        check(s[2])
+        timeout = None if s[6] is None else _float(s[6], "Call.timeout_left")
+        return cls(
+            _ref(s[1], "Call.to"),
+            s[2],
+            check_int(s[3], "Call.call_id"),
+            check_str(s[4], "Call.reply_node"),
+            check_int(s[5], "Call.reply_incarnation"),
+            timeout,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The answer to call ``call_id``: ``value`` if ``ok``, else the callee's exit reason."""
+
+    KIND: ClassVar[int] = 2
+    call_id: int
+    ok: bool
+    value: Any
+
+    def to_wire(self) -> list[Any]:
+        return [2, self.call_id, self.ok, self.value]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Reply:
+        _arity(s, 4, cls)
+        check(s[3])
+        return cls(check_int(s[1], "Reply.call_id"), _bool(s[2], "Reply.ok"), s[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Link ``from_ref`` (on the sender) with ``to_ref`` (on the receiver)."""
+
+    KIND: ClassVar[int] = 3
+    from_ref: ActorRef
+    to_ref: ActorRef
+
+    def to_wire(self) -> list[Any]:
+        return [self.KIND, self.from_ref, self.to_ref]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Link:
+        _arity(s, 3, cls)
+        return cls(_ref(s[1], f"{cls.__name__}.from_ref"), _ref(s[2], f"{cls.__name__}.to_ref"))
+
+
+@dataclass(frozen=True, slots=True)
+class Unlink(Link):
+    """Remove the link between ``from_ref`` and ``to_ref``."""
+
+    KIND: ClassVar[int] = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSignal:
+    """An exit signal to ``to_ref``; ``linked`` when it is a linked actor's end."""
+
+    KIND: ClassVar[int] = 5
+    from_ref: ActorRef | None
+    to_ref: ActorRef
+    reason: Any
+    linked: bool
+
+    def to_wire(self) -> list[Any]:
+        return [5, self.from_ref, self.to_ref, self.reason, self.linked]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> ExitSignal:
+        _arity(s, 5, cls)
+        check(s[3])
+        sender = None if s[1] is None else _ref(s[1], "ExitSignal.from_ref")
+        return cls(sender, _ref(s[2], "ExitSignal.to_ref"), s[3], _bool(s[4], "ExitSignal.linked"))
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """``watcher`` (on the sender) monitors ``target`` (on the receiver) as ``monitor_id``."""
+
+    KIND: ClassVar[int] = 6
+    watcher: ActorRef
+    target: ActorRef
+    monitor_id: int
+
+    def to_wire(self) -> list[Any]:
+        return [self.KIND, self.watcher, self.target, self.monitor_id]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Monitor:
+        _arity(s, 4, cls)
+        name = cls.__name__
+        return cls(
+            _ref(s[1], f"{name}.watcher"),
+            _ref(s[2], f"{name}.target"),
+            check_int(s[3], f"{name}.monitor_id"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Demonitor(Monitor):
+    """Remove monitor ``monitor_id`` of ``watcher`` on ``target``."""
+
+    KIND: ClassVar[int] = 7
+
+
+@dataclass(frozen=True, slots=True)
+class DownSignal:
+    """Monitored ``target`` ended with ``reason``: tell ``watcher`` (monitor ``monitor_id``)."""
+
+    KIND: ClassVar[int] = 8
+    watcher: ActorRef
+    monitor_id: int
+    target: ActorRef
+    reason: Any
+
+    def to_wire(self) -> list[Any]:
+        return [8, self.watcher, self.monitor_id, self.target, self.reason]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> DownSignal:
+        _arity(s, 5, cls)
+        check(s[4])
+        return cls(
+            _ref(s[1], "DownSignal.watcher"),
+            check_int(s[2], "DownSignal.monitor_id"),
+            _ref(s[3], "DownSignal.target"),
+            s[4],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn:
+    """Spawn the actor class at import path ``class_path`` with ``args``; answer ``reply_to``."""
+
+    KIND: ClassVar[int] = 9
+    request_id: int
+    class_path: str
+    args: tuple[Any, ...]
+    name: str | None
+    reply_to: ActorRef
+
+    def to_wire(self) -> list[Any]:
+        return [9, self.request_id, self.class_path, self.args, self.name, self.reply_to]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Spawn:
+        _arity(s, 6, cls)
+        if type(s[3]) is not tuple:
+            raise MalformedFrame(f"Spawn.args must be a tuple, not {type(s[3]).__name__}")
+        check(s[3])
+        name = None if s[4] is None else check_str(s[4], "Spawn.name")
+        return cls(
+            check_int(s[1], "Spawn.request_id"),
+            check_str(s[2], "Spawn.class_path"),
+            s[3],
+            name,
+            _ref(s[5], "Spawn.reply_to"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnReply:
+    """The answer to Spawn ``request_id``: the new ref if ``ok``, else the exit reason."""
+
+    KIND: ClassVar[int] = 10
+    request_id: int
+    ok: bool
+    ref_or_reason: Any
+
+    def to_wire(self) -> list[Any]:
+        return [10, self.request_id, self.ok, self.ref_or_reason]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> SpawnReply:
+        _arity(s, 4, cls)
+        ok = _bool(s[2], "SpawnReply.ok")
+        if ok:
+            _ref(s[3], "SpawnReply.ref_or_reason")
+        check(s[3])
+        return cls(check_int(s[1], "SpawnReply.request_id"), ok, s[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Node ``node`` (that incarnation) was alive at ``timestamp`` (its own clock, seconds)."""
+
+    KIND: ClassVar[int] = 11
+    node: str
+    incarnation: int
+    timestamp: float
+
+    def to_wire(self) -> list[Any]:
+        return [11, self.node, self.incarnation, float(self.timestamp)]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Heartbeat:
+        _arity(s, 4, cls)
+        return cls(
+            check_str(s[1], "Heartbeat.node"),
+            check_int(s[2], "Heartbeat.incarnation"),
+            _float(s[3], "Heartbeat.timestamp"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """One row of the gossiped membership table."""
+
+    name: str
+    incarnation: int
+    address: str
+    status: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Gossip:
+    """The sender's membership table, one row per node it knows."""
+
+    KIND: ClassVar[int] = 12
+    table: tuple[MemberRow, ...]
+
+    def to_wire(self) -> list[Any]:
+        rows = [[r.name, r.incarnation, r.address, r.status, r.version] for r in self.table]
+        return [12, rows]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Gossip:
+        _arity(s, 2, cls)
+        if type(s[1]) is not list:
+            raise MalformedFrame(f"Gossip.table must be an array, not {type(s[1]).__name__}")
+        return cls(tuple(_member_row(row) for row in s[1]))
+
+
+def _member_row(row: Any) -> MemberRow:
+    if type(row) is not list or len(row) != 5:
+        raise MalformedFrame("a Gossip row must be [name, incarnation, address, status, version]")
+    return MemberRow(
+        check_str(row[0], "MemberRow.name"),
+        check_int(row[1], "MemberRow.incarnation"),
+        check_str(row[2], "MemberRow.address"),
+        check_str(row[3], "MemberRow.status"),
+        check_int(row[4], "MemberRow.version"),
+    )
+
+
+Signal = (
+    Send
+    | Call
+    | Reply
+    | Link
+    | Unlink
+    | ExitSignal
+    | Monitor
+    | Demonitor
+    | DownSignal
+    | Spawn
+    | SpawnReply
+    | Heartbeat
+    | Gossip
+)
+
+SIGNAL_TYPES: Final[dict[int, Any]] = {
+    cls.KIND: cls
+    for cls in (
+        Send,
+        Call,
+        Reply,
+        Link,
+        Unlink,
+        ExitSignal,
+        Monitor,
+        Demonitor,
+        DownSignal,
+        Spawn,
+        SpawnReply,
+        Heartbeat,
+        Gossip,
+    )
+}

@@ -1,0 +1,198 @@
+"""Mailboxes: bounded, overflow dropped and counted, per-sender FIFO, one message at a time.
+
+DESIGN.md rows: ordering, delivery (local), overload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import ember
+from ember.testing import Probe
+
+
+class Recorder(ember.Actor):
+    """Records every message in arrival order; a "block" call holds it at a gate."""
+
+    async def init(self, probe: ember.ActorRef | None = None, gate: Any = None) -> None:
+        self.probe = probe
+        self.gate = gate
+        self.seen: list[Any] = []
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        if message == "block":
+            assert self.probe is not None
+            self.probe.send("blocked")
+            await self.gate.wait()
+            return "unblocked"
+        if message == "seen":
+            return list(self.seen)
+        self.seen.append(("call", message))
+        return message
+
+    async def handle_cast(self, message: Any) -> None:
+        self.seen.append(("cast", message))
+
+    async def handle_info(self, message: Any) -> None:
+        self.seen.append(("info", message))
+
+
+class Small(Recorder):
+    mailbox_limit = 3
+
+
+class Sender(ember.Actor):
+    """Sends a numbered burst ``(its ref, i)`` to a target, mixing send, cast and call."""
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        target, count = message
+        for i in range(count):
+            if i % 3 == 0:
+                target.send((self.ref, i))
+            elif i % 3 == 1:
+                target.cast((self.ref, i))
+            else:
+                await target.call((self.ref, i))
+        return "sent"
+
+
+class Appender(ember.Actor):
+    async def init(self, shared: list[Any]) -> None:
+        self.shared = shared
+
+    async def handle_cast(self, message: Any) -> None:
+        self.shared.append(message)
+
+
+async def blocked(node: ember.Node, cls: type[Recorder]) -> tuple[Any, Any, asyncio.Event]:
+    """Spawn ``cls`` and hold it in a handler; returns (ref, the held call, gate)."""
+    probe = await Probe.start(node)
+    gate = asyncio.Event()
+    ref = await node.spawn(cls, probe.ref, gate)
+    held = asyncio.ensure_future(ref.call("block"))
+    await probe.receive(lambda m: m == "blocked")
+    return ref, held, gate
+
+
+async def test_bounded_mailbox_drops_and_counts_overflow(node: ember.Node) -> None:
+    ref, held, gate = await blocked(node, Small)
+    for i in range(5):
+        ref.cast(i)
+    assert node.statistics().mailbox_overflows == 2
+    gate.set()
+    assert await held == "unblocked"
+    assert await ref.call("seen") == [("cast", 0), ("cast", 1), ("cast", 2)]
+
+
+async def test_node_mailbox_limit_is_the_default() -> None:
+    async with ember.Node("small", mailbox_limit=2) as node:
+        ref, held, gate = await blocked(node, Recorder)
+        for i in range(4):
+            ref.send(i)
+        assert node.statistics().mailbox_overflows == 2
+        gate.set()
+        await held
+        assert await ref.call("seen") == [("info", 0), ("info", 1)]
+
+
+async def test_call_to_full_mailbox_raises_mailbox_full(node: ember.Node) -> None:
+    ref, held, gate = await blocked(node, Small)
+    for i in range(3):
+        ref.cast(i)
+    with pytest.raises(ember.MailboxFull, match="full \\(3 messages\\)"):
+        await ref.call("one too many")
+    assert node.statistics().mailbox_overflows == 1
+    gate.set()
+    await held
+    assert ("call", "one too many") not in await ref.call("seen")
+
+
+async def test_per_sender_fifo_across_send_cast_and_call(node: ember.Node) -> None:
+    ref = await node.spawn(Recorder)
+    ref.send(1)
+    ref.cast(2)
+    assert await ref.call(3) == 3
+    ref.cast(4)
+    ref.send(5)
+    assert await ref.call("seen") == [
+        ("info", 1),
+        ("cast", 2),
+        ("call", 3),
+        ("cast", 4),
+        ("info", 5),
+    ]
+
+
+async def test_per_sender_fifo_from_an_actor(node: ember.Node) -> None:
+    ref = await node.spawn(Recorder)
+    sender = await node.spawn(Sender)
+    assert await sender.call((ref, 300)) == "sent"
+    seen = await ref.call("seen")
+    assert [body for _, body in seen] == [(sender, i) for i in range(300)]
+
+
+async def test_interleaved_senders_each_keep_their_order(node: ember.Node) -> None:
+    ref = await node.spawn(Recorder)
+    senders = [await node.spawn(Sender) for _ in range(3)]
+    await asyncio.gather(*(sender.call((ref, 60)) for sender in senders))
+    seen = [body for _, body in await ref.call("seen")]
+    assert len(seen) == 180
+    for sender in senders:
+        assert [i for who, i in seen if who == sender] == list(range(60))
+
+
+async def test_messages_are_handled_one_at_a_time(node: ember.Node) -> None:
+    ref, held, gate = await blocked(node, Recorder)
+    ref.cast("queued")
+    assert node.statistics().messages == 0
+    gate.set()
+    assert await held == "unblocked"
+    assert await ref.call("seen") == [("cast", "queued")]
+
+
+async def test_message_to_dead_actor_is_a_dead_letter(node: ember.Node) -> None:
+    ref = await node.spawn(Recorder)
+    await node.stop(ref)
+    before = node.statistics().dead_letters
+    ref.send("lost")
+    ref.cast("lost")
+    assert node.statistics().dead_letters == before + 2
+
+
+async def test_messages_queued_when_actor_ends_are_dead_letters(node: ember.Node) -> None:
+    ref, held, _ = await blocked(node, Recorder)
+    ref.cast("a")
+    ref.send("b")
+    await node.stop(ref, "shutdown")
+    assert node.statistics().dead_letters == 2
+    with pytest.raises(ember.ActorExited):
+        await held
+
+
+async def test_busy_actor_yields_to_other_actors(node: ember.Node) -> None:
+    handled: list[Any] = []
+    busy = await node.spawn(Appender, handled)
+    other = await node.spawn(Recorder)
+    for i in range(3000):
+        busy.cast(i)
+    assert await other.call("ping") == "ping"
+    assert 0 < len(handled) < 3000  # the busy actor let the other one answer in between
+    assert handled[:3] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1.5, True])
+async def test_invalid_class_mailbox_limit_is_rejected(node: ember.Node, limit: Any) -> None:
+    class Bad(Recorder):
+        mailbox_limit = limit
+
+    with pytest.raises(ember.InvalidArgument, match=r"Bad\.mailbox_limit must be a positive"):
+        await node.spawn(Bad)
+
+
+@pytest.mark.parametrize("limit", [0, -5, 2.0, "10"])
+def test_invalid_node_mailbox_limit_is_rejected(limit: Any) -> None:
+    with pytest.raises(ember.InvalidArgument, match="mailbox_limit must be a positive"):
+        ember.Node("n", mailbox_limit=limit)
