@@ -13,6 +13,10 @@ SENDER_BATCH = 1_000  # one-way: a sender yields to the loop after this many mes
 
 SYSTEMS = ("raw", "ember", "pykka", "thespian-simple", "thespian-tcp")
 
+RESTART_CHILDREN = 100  # restart_throughput: children under the one supervisor
+RESTART_INTENSITY = (10**9, 1.0)  # (intensity, period): the supervisor never gives up
+NO_SUPERVISION = "pykka has no supervision (no supervisor, no restart of a failed actor)"
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -23,6 +27,7 @@ class Workload:
     counts: dict[str, int]  # system -> full-run count; a system absent here does not run it
     quick_divisor: dict[str, int] = field(default_factory=dict)  # default 10
     repeats: int = 3
+    not_available: dict[str, str] = field(default_factory=dict)  # system -> why no row
 
     def count(self, system: str, *, quick: bool) -> int:
         full = self.counts[system]
@@ -35,7 +40,7 @@ WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
         Workload(
-            "oneway",
+            "one_way",
             "One-way throughput, 4 senders into 1 receiver",
             "msgs/s",
             "Four senders each send count/4 messages, yielding to the loop every "
@@ -70,7 +75,7 @@ WORKLOADS: dict[str, Workload] = {
             quick_divisor={"thespian-tcp": 4},
         ),
         Workload(
-            "pingpong",
+            "ping_pong",
             "Actor-to-actor ping-pong",
             "round trips/s",
             "Two actors bounce one message back and forth; the figure is round trips per "
@@ -104,7 +109,7 @@ WORKLOADS: dict[str, Workload] = {
             quick_divisor={"thespian-tcp": 2},
         ),
         Workload(
-            "spawn_1m",
+            "gc_pause",
             "1M idle actors: spawn rate, memory and a full GC pause",
             "actors/s",
             "As `spawn`, with 1M actors; then one full `gc.collect()` is timed with all of them "

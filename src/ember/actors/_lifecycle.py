@@ -127,6 +127,22 @@ class ActorCell:
         if self.task is None:
             self.task = self.node._create_task(self._run())
 
+    def put_signal(self, item: tuple[Any, ...]) -> None:
+        """Queue a message from the runtime (a ``Down``, an ``Exit``, a timer).
+
+        These are signals, not traffic: OTP never drops them, so they are not
+        held to the mailbox limit (DESIGN: a watcher gets ``Down`` exactly once).
+        """
+        mailbox = self.mailbox
+        if mailbox is None:
+            if self.state is DEAD:
+                self.node._stats.dead_letters += 1
+                return
+            mailbox = self.mailbox = deque()
+        mailbox.append(item)
+        if self.task is None:
+            self.task = self.node._create_task(self._run())
+
     def _dead_letter(self, item: tuple[Any, ...]) -> None:
         self.node._stats.dead_letters += 1
         if len(item) == 3:  # a call: fail it now rather than let it time out
@@ -154,6 +170,7 @@ class ActorCell:
         self.active = True
         clock = time.monotonic
         threshold = node._slow_threshold
+        stats = node._stats
         handled = 0
         lingered = False
         item: tuple[Any, ...] | None = None
@@ -186,6 +203,7 @@ class ActorCell:
                     if result is not NO_REPLY and not caller._replied:
                         caller.reply(result)
                 handled += 1
+                stats.messages += 1
                 ended = clock()
                 if ended - started > threshold:
                     node._check_slow(self, item[1], started, ended)
@@ -202,7 +220,6 @@ class ActorCell:
             self._crashed(exc, item)
         finally:
             self.active = False
-            node._stats.messages += handled
         if self.state is DEAD:
             return
         if self.exit_reason is ALIVE:

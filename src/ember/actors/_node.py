@@ -357,7 +357,7 @@ class LocalNode:
             reason, trapping=trapping, untrappable=untrappable, from_self=sender == cell.ref
         )
         if action is ExitAction.DELIVER:
-            cell.put((INFO, Exit(sender, reason)))
+            cell.put_signal((INFO, Exit(sender, reason)))
         elif action is ExitAction.TERMINATE:
             cell.interrupt(reason)
         elif action is ExitAction.KILL:
@@ -461,7 +461,7 @@ class LocalNode:
             self._transport.monitor_remote(cell.ref, ref, monitor_id)
             return monitor_id
         if target is None or target.state is DEAD:
-            cell.put((INFO, Down(monitor_id, ref, NOPROC)))
+            cell.put_signal((INFO, Down(monitor_id, ref, NOPROC)))
             return monitor_id
         self._add_monitoring(cell, monitor_id, ref)
         if target.watchers is None:
@@ -501,7 +501,7 @@ class LocalNode:
                 self._transport.down_remote(watcher, monitor_id, ref, reason)
             return
         if cell.monitoring is not None and cell.monitoring.pop(monitor_id, None) is not None:
-            cell.put((INFO, Down(monitor_id, ref, reason)))
+            cell.put_signal((INFO, Down(monitor_id, ref, reason)))
 
     # ---- calls -------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ class Timer:
         cell = self._cell
         self._detach()
         if cell is not None:
-            cell.put((INFO, self._message))
+            cell.put_signal((INFO, self._message))
 
     def _detach(self) -> None:
         cell = self._cell

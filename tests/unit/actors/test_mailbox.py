@@ -146,8 +146,10 @@ async def test_interleaved_senders_each_keep_their_order(node: ember.Node) -> No
 
 async def test_messages_are_handled_one_at_a_time(node: ember.Node) -> None:
     ref, held, gate = await blocked(node, Recorder)
+    before = node.statistics().messages
     ref.cast("queued")
-    assert node.statistics().messages == 0
+    await asyncio.sleep(0)
+    assert node.statistics().messages == before  # still blocked in the first handler
     gate.set()
     assert await held == "unblocked"
     assert await ref.call("seen") == [("cast", "queued")]
@@ -196,3 +198,47 @@ async def test_invalid_class_mailbox_limit_is_rejected(node: ember.Node, limit: 
 def test_invalid_node_mailbox_limit_is_rejected(limit: Any) -> None:
     with pytest.raises(ember.InvalidArgument, match="mailbox_limit must be a positive"):
         ember.Node("n", mailbox_limit=limit)
+
+
+class SmallWatcher(Recorder):
+    """A full mailbox must still take the runtime's own messages."""
+
+    mailbox_limit = 3
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        match message:
+            case ("watch", target):
+                self.trap_exits = True
+                self.link(target)
+                return self.monitor(target)
+        return await super().handle_call(message, caller)
+
+
+async def test_down_and_exit_are_delivered_even_to_a_full_mailbox(node: ember.Node) -> None:
+    target = await node.spawn(Recorder)
+    probe = await Probe.start(node)
+    gate = asyncio.Event()
+    watcher = await node.spawn(SmallWatcher, probe.ref, gate)
+    monitor_id = await watcher.call(("watch", target))
+    held = asyncio.ensure_future(watcher.call("block"))
+    await probe.receive("blocked".__eq__)
+    for i in range(3):
+        watcher.cast(i)
+    watcher.cast("dropped")
+    await node.stop(target, "shutdown")
+    gate.set()
+    await held
+    seen = await watcher.call("seen")
+    assert seen[:3] == [("cast", 0), ("cast", 1), ("cast", 2)]
+    assert ("info", ember.Exit(target, "shutdown")) in seen
+    assert ("info", ember.Down(monitor_id, target, "shutdown")) in seen
+    assert node.statistics().mailbox_overflows == 1
+
+
+async def test_messages_are_counted_as_soon_as_they_are_handled(node: ember.Node) -> None:
+    ref = await node.spawn(Recorder)
+    before = node.statistics().messages
+    for i in range(5):
+        ref.cast(i)
+    await ref.call("anything")
+    assert node.statistics().messages == before + 6
