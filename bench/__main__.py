@@ -16,13 +16,14 @@ from bench import machine, report
 from bench.measure import LOOPS, NO_LOOP
 from bench.runner import ROOT, Cell, run_cell
 from bench.systems import ASYNCIO_SYSTEMS
-from bench.workloads import SYSTEMS, WORKLOADS
+from bench.workloads import ALIASES, SYSTEMS, WORKLOADS, canonical
 
 
 def _names(text: str | None, known: tuple[str, ...] | list[str], what: str) -> list[str]:
     if text is None:
         return list(known)
-    names = [name.strip() for name in text.split(",") if name.strip()]
+    names = [canonical(name.strip()) for name in text.split(",") if name.strip()]
+    names = list(dict.fromkeys(names))
     unknown = [name for name in names if name not in known]
     if unknown:
         raise SystemExit(f"unknown {what} {', '.join(unknown)}: give some of {', '.join(known)}")
@@ -35,7 +36,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="reduced counts and one run per cell: a smoke test"
     )
     parser.add_argument(
-        "--only", metavar="NAMES", help=f"comma-separated workloads ({', '.join(WORKLOADS)})"
+        "--only", metavar="NAMES", help=f"comma-separated workloads ({', '.join(WORKLOADS)}; also {', '.join(ALIASES)})",
     )
     parser.add_argument(
         "--systems", metavar="NAMES", help=f"comma-separated systems ({', '.join(SYSTEMS)})"
@@ -74,7 +75,7 @@ def plan(args: argparse.Namespace) -> list[Cell]:
 
 
 def _progress(result: dict[str, object]) -> str:
-    where = f"{result['workload']:<9} {result['system']:<16} {result['loop']:<8}"
+    where = f"{result['workload']:<18} {result['system']:<16} {result['loop']:<8}"
     if result["status"] != "ok":
         return f"{where} {str(result['status']).upper()}: {result.get('error')}"
     metrics = result["metrics"]

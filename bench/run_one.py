@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from bench import measure, systems
+from bench.workloads import canonical
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("loop", choices=[*measure.LOOPS, measure.NO_LOOP])
     parser.add_argument("count", type=int)
     args = parser.parse_args(argv)
+    args.workload = canonical(args.workload)
     measure.set_header(workload=args.workload, system=args.system, loop=args.loop, count=args.count)
     if args.system == "ember":
         _ensure_ember_importable()

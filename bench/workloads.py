@@ -118,5 +118,87 @@ WORKLOADS: dict[str, Workload] = {
             {"raw": 1_000_000, "ember": 1_000_000},
             repeats=1,
         ),
+        Workload(
+            "restart",
+            "Supervised restart latency, one_for_one, one child",
+            "restarts/s",
+            "One one_for_one supervisor (intensity 10^9 in 1 s, so it never gives up) with one "
+            "child. Each round casts the child a message that makes it raise, then waits until "
+            "the restarted child answers a call; the new child's init resolves a future passed "
+            "through its args, so the driver learns the new ref without polling. Sequential: "
+            "the figure is restarts/s and the µs column the time per crash-to-serving round. "
+            "Logging is disabled (`logging.disable`) while measuring: a logged crash report "
+            "(traceback included) costs extra per crash. raw = a task whose handler raises, "
+            "a done-callback that starts a new task and mailbox, and one call to it. "
+            "thespian = a parent actor that re-creates its child on `ChildActorExited`: the "
+            "driver asks the parent, which tells the child to exit (a thespian actor that raises "
+            "is not stopped: the message is retried, then returned as a PoisonMessage), "
+            "re-creates it and answers with the new address, which the driver then asks.",
+            {
+                "raw": 100_000,
+                "ember": 50_000,
+                "thespian-simple": 20_000,
+                "thespian-tcp": 100,
+            },
+            quick_divisor={"thespian-tcp": 5},
+            not_available={"pykka": NO_SUPERVISION},
+        ),
+        Workload(
+            "restart_throughput",
+            f"Supervised restart throughput, one_for_one, {RESTART_CHILDREN} children",
+            "restarts/s",
+            f"One one_for_one supervisor (intensity 10^9 in 1 s) with {RESTART_CHILDREN} "
+            "children. Each round crashes all of them (a cast that makes each raise), waits "
+            "until all are restarted and each new child has answered a call; count = total "
+            "restarts. Logging disabled while measuring, as for `restart`. raw = the same "
+            "with tasks and done-callbacks.",
+            {"raw": 200_000, "ember": 50_000},
+            not_available={"pykka": NO_SUPERVISION},
+        ),
+        Workload(
+            "start_child",
+            "DynamicSupervisor start_child up to 10k children",
+            "children/s",
+            "`await start_child(sup)` sequentially from the driver, from 0 to `count` running "
+            "children (each an idle actor whose init sets one attribute); the rate is over the "
+            "whole run. raw = a call to a supervisor coroutine that creates the child's task "
+            "and replies once the child's init has run.",
+            {"raw": 10_000, "ember": 10_000},
+            quick_divisor={"raw": 1, "ember": 1},
+            not_available={"pykka": NO_SUPERVISION},
+        ),
+        Workload(
+            "start_child_100k",
+            "DynamicSupervisor start_child up to 100k children",
+            "children/s",
+            "As `start_child`, up to 100k children.",
+            {"raw": 100_000, "ember": 100_000},
+            not_available={"pykka": NO_SUPERVISION},
+        ),
+        Workload(
+            "dynamic_shutdown",
+            "Shutting down a DynamicSupervisor with 100k children",
+            "children/s",
+            "Start `count` idle children under one DynamicSupervisor (not timed), then time "
+            "`await node.stop(sup, \"shutdown\")`, which stops them all in parallel. The rate is "
+            "children stopped per second; the shutdown column is the whole stop. raw = cancel "
+            "every child task and gather them.",
+            {"raw": 100_000, "ember": 100_000},
+            repeats=3,
+            not_available={"pykka": NO_SUPERVISION},
+        ),
     )
 }
+
+# Older names, and the ones the brief used, still accepted on the command line.
+ALIASES = {
+    "oneway": "one_way",
+    "pingpong": "ping_pong",
+    "spawn_1m": "gc_pause",
+    "restart_latency": "restart",
+    "start_child_10k": "start_child",
+}
+
+
+def canonical(name: str) -> str:
+    return ALIASES.get(name, name)

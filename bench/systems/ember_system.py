@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ember
 from bench.measure import Metrics, emit_and_exit, now, rate, settled_rss, timed_collect
-from bench.workloads import SENDER_BATCH, SENDERS
+from bench.workloads import RESTART_CHILDREN, RESTART_INTENSITY, SENDER_BATCH, SENDERS
+from ember.supervisors import start_child
 
 TIMEOUT = 300.0
 
@@ -167,10 +171,147 @@ async def spawn(count: int) -> Metrics:
         )
 
 
+# ---- supervisors ----------------------------------------------------------------------
+
+
+class Arrivals:
+    """Where restarted children announce themselves: each child's init reports its ref."""
+
+    def __init__(self) -> None:
+        self.refs: dict[int, Any] = {}
+        self.expected = 0
+        self.all_in: asyncio.Future[None] | None = None
+
+    def expect(self, n: int) -> asyncio.Future[None]:
+        self.refs.clear()
+        self.expected = n
+        self.all_in = asyncio.get_running_loop().create_future()
+        return self.all_in
+
+    def arrived(self, index: int, ref: Any) -> None:
+        self.refs[index] = ref
+        if len(self.refs) == self.expected and self.all_in is not None:
+            self.all_in.set_result(None)
+
+
+class Crashy(ember.Actor):
+    """Raises on the cast "crash"; its init tells the driver its (new) ref."""
+
+    async def init(self, arrivals: Arrivals, index: int) -> None:
+        self.n = 0
+        arrivals.arrived(index, self.ref)
+
+    async def handle_cast(self, msg: Any) -> None:
+        raise RuntimeError("crash requested by the benchmark")
+
+    async def handle_call(self, msg: Any, caller: Any) -> Any:
+        self.n += 1
+        return self.n
+
+
+class CrashySup(ember.Supervisor):
+    strategy = "one_for_one"
+    intensity, period = RESTART_INTENSITY
+
+    def children(self, arrivals: Arrivals, n: int) -> list[ember.ChildSpec]:
+        return [ember.ChildSpec(f"c{i}", Crashy, args=(arrivals, i)) for i in range(n)]
+
+
+@contextmanager
+def quiet_logging() -> Iterator[None]:
+    """Crash reports (with tracebacks) cost extra per crash when logged: silence them."""
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+async def _restarts(count: int, children: int) -> Metrics:
+    rounds = max(1, count // children)
+    arrivals = Arrivals()
+    with quiet_logging():
+        async with ember.Node("bench") as node:
+            ready = arrivals.expect(children)
+            sup = await node.spawn(CrashySup, arrivals, children)
+            await ready
+            start = now()
+            for _ in range(rounds):
+                old = list(arrivals.refs.values())
+                ready = arrivals.expect(children)
+                for ref in old:
+                    ref.cast("crash")
+                await asyncio.wait_for(ready, TIMEOUT)
+                for ref in list(arrivals.refs.values()):
+                    await ref.call("get", timeout=5.0)
+            seconds = now() - start
+            await node.stop(sup, "shutdown")
+    total = rounds * children
+    return {
+        "count": total,
+        "seconds": seconds,
+        "rate": rate(total, seconds),
+        "us_per_restart": seconds / total * 1e6,
+        "logging": "disabled",
+    }
+
+
+async def restart(count: int) -> Metrics:
+    return await _restarts(count, 1)
+
+
+async def restart_throughput(count: int) -> Metrics:
+    return await _restarts(count, RESTART_CHILDREN)
+
+
+async def _fill(sup: Any, count: int) -> None:
+    for _ in range(count):
+        await start_child(sup)
+
+
+async def start_children(count: int) -> Metrics:
+    async with ember.Node("bench") as node:
+        sup = await node.spawn(ember.DynamicSupervisor, ember.ChildSpec("idle", Idle))
+        start = now()
+        await _fill(sup, count)
+        seconds = now() - start
+        counted = await ember.supervisors.count_children(sup)
+        assert counted["active"] == count, counted
+        emit_and_exit({"count": count, "seconds": seconds, "rate": rate(count, seconds)})
+
+
+async def dynamic_shutdown(count: int) -> Metrics:
+    async with ember.Node("bench") as node:
+        sup = await node.spawn(ember.DynamicSupervisor, ember.ChildSpec("idle", Idle))
+        start = now()
+        await _fill(sup, count)
+        fill_seconds = now() - start
+        before = len(node.actors())
+        start = now()
+        await node.stop(sup, "shutdown")
+        seconds = now() - start
+        left = len(node.actors())
+        assert before - left >= count + 1, (before, left)
+        emit_and_exit(
+            {
+                "count": count,
+                "seconds": seconds,
+                "rate": rate(count, seconds),
+                "shutdown_ms": seconds * 1e3,
+                "start_rate": rate(count, fill_seconds),
+            }
+        )
+
+
 WORKLOADS = {
-    "oneway": oneway,
+    "one_way": oneway,
     "call": call,
-    "pingpong": pingpong,
+    "ping_pong": pingpong,
     "spawn": spawn,
-    "spawn_1m": spawn,
+    "gc_pause": spawn,
+    "restart": restart,
+    "restart_throughput": restart_throughput,
+    "start_child": start_children,
+    "start_child_100k": start_children,
+    "dynamic_shutdown": dynamic_shutdown,
 }

@@ -144,4 +144,4 @@ def spawn(count: int) -> Metrics:
     }
 
 
-WORKLOADS = {"oneway": oneway, "call": call, "pingpong": pingpong, "spawn": spawn}
+WORKLOADS = {"one_way": oneway, "call": call, "ping_pong": pingpong, "spawn": spawn}

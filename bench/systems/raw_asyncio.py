@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.measure import Metrics, emit_and_exit, now, rate, settled_rss, timed_collect
-from bench.workloads import SENDER_BATCH, SENDERS
+from bench.workloads import RESTART_CHILDREN, SENDER_BATCH, SENDERS
 
 
 class Mailbox:
@@ -166,10 +166,170 @@ async def spawn(count: int) -> Metrics:
     )
 
 
+# ---- supervision, by hand ------------------------------------------------------------
+
+
+class Crash(Exception):
+    pass
+
+
+class RawChild:
+    """A mailbox task that answers calls and raises on "crash"."""
+
+    def __init__(self) -> None:
+        self.mailbox = Mailbox()
+        self.n = 0
+        self.task = asyncio.create_task(receive_loop(self.mailbox, self.handle))
+
+    def handle(self, msg: Any) -> None:
+        if msg == "crash":
+            raise Crash("crash requested by the benchmark")
+        _get, reply = msg
+        self.n += 1
+        reply.set_result(self.n)
+
+    async def call(self) -> int:
+        reply: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.mailbox.put(("get", reply))
+        return await reply
+
+
+class RawSupervisor:
+    """one_for_one by done-callback: a child task that ends is replaced by a new one."""
+
+    def __init__(self, n: int) -> None:
+        self.children: list[RawChild] = []
+        self.stopping = False
+        self.arrived = 0
+        self.expected = 0
+        self.all_in: asyncio.Future[None] | None = None
+        for index in range(n):
+            self._start(index)
+
+    def _start(self, index: int) -> None:
+        child = RawChild()
+        child.task.add_done_callback(lambda task: self._restart(index, task))
+        if index < len(self.children):
+            self.children[index] = child
+        else:
+            self.children.append(child)
+        self.arrived += 1
+        if self.arrived == self.expected and self.all_in is not None:
+            self.all_in.set_result(None)
+
+    def _restart(self, index: int, task: asyncio.Task[None]) -> None:
+        if self.stopping:
+            return
+        task.exception()  # the exit reason, as a supervisor reads it (and retrieved)
+        self._start(index)
+
+    async def stop(self) -> None:
+        self.stopping = True
+        tasks = [child.task for child in self.children]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def expect(self, n: int) -> asyncio.Future[None]:
+        self.arrived = 0
+        self.expected = n
+        self.all_in = asyncio.get_running_loop().create_future()
+        return self.all_in
+
+
+async def _restarts(count: int, children: int) -> Metrics:
+    rounds = max(1, count // children)
+    sup = RawSupervisor(children)
+    start = now()
+    for _ in range(rounds):
+        ready = sup.expect(children)
+        for child in list(sup.children):
+            child.mailbox.put("crash")
+        await ready
+        for child in list(sup.children):
+            await child.call()
+    seconds = now() - start
+    await sup.stop()
+    total = rounds * children
+    return {
+        "count": total,
+        "seconds": seconds,
+        "rate": rate(total, seconds),
+        "us_per_restart": seconds / total * 1e6,
+    }
+
+
+async def restart(count: int) -> Metrics:
+    return await _restarts(count, 1)
+
+
+async def restart_throughput(count: int) -> Metrics:
+    return await _restarts(count, RESTART_CHILDREN)
+
+
+class DynamicChild:
+    async def run(self, started: asyncio.Future[DynamicChild], stop: asyncio.Event) -> None:
+        self.value = 0  # "init": one attribute
+        started.set_result(self)
+        await stop.wait()
+
+
+async def _fill(count: int) -> tuple[list[asyncio.Task[None]], asyncio.Event]:
+    """start_child by hand: a call to a supervisor task, answered after the child's init."""
+    mailbox = Mailbox()
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    def handle(reply: asyncio.Future[DynamicChild]) -> None:
+        tasks.append(asyncio.create_task(DynamicChild().run(reply, stop)))
+
+    sup = asyncio.create_task(receive_loop(mailbox, handle))
+    loop = asyncio.get_running_loop()
+    for _ in range(count):
+        reply: asyncio.Future[DynamicChild] = loop.create_future()
+        mailbox.put(reply)
+        await reply
+    sup.cancel()
+    return tasks, stop
+
+
+async def start_children(count: int) -> Metrics:
+    start = now()
+    tasks, _stop = await _fill(count)
+    seconds = now() - start
+    assert len(tasks) == count
+    emit_and_exit({"count": count, "seconds": seconds, "rate": rate(count, seconds)})
+
+
+async def dynamic_shutdown(count: int) -> Metrics:
+    start = now()
+    tasks, _stop = await _fill(count)
+    fill_seconds = now() - start
+    start = now()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    seconds = now() - start
+    emit_and_exit(
+        {
+            "count": count,
+            "seconds": seconds,
+            "rate": rate(count, seconds),
+            "shutdown_ms": seconds * 1e3,
+            "start_rate": rate(count, fill_seconds),
+        }
+    )
+
+
 WORKLOADS = {
-    "oneway": oneway,
+    "one_way": oneway,
     "call": call,
-    "pingpong": pingpong,
+    "ping_pong": pingpong,
     "spawn": spawn,
-    "spawn_1m": spawn,
+    "gc_pause": spawn,
+    "restart": restart,
+    "restart_throughput": restart_throughput,
+    "start_child": start_children,
+    "start_child_100k": start_children,
+    "dynamic_shutdown": dynamic_shutdown,
 }

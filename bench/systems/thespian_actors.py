@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from thespian.actors import Actor, ActorAddress
+from thespian.actors import Actor, ActorAddress, ActorExitRequest, ChildActorExited
 
 from bench.workloads import SENDER_BATCH
 
@@ -117,3 +117,44 @@ class Spawner(Actor):  # type: ignore[misc]
                 child = self.createActor(Idle)
                 self.children.append(child)
                 self.send(child, "ping")
+
+
+class Restartable(Actor):  # type: ignore[misc]
+    """Answers "get"; on "crash" it exits (a thespian actor that raises keeps running)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if message == "get":
+            self.n += 1
+            self.send(sender, self.n)
+        elif message == "crash":
+            self.send(self.myAddress, ActorExitRequest())
+
+
+class RestartParent(Actor):  # type: ignore[misc]
+    """thespian's supervision pattern: re-create the child on ChildActorExited.
+
+    "child" answers the current child's address; "crash" makes the child exit and is
+    answered with the new child's address once it has been re-created."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.child: ActorAddress | None = None
+        self.reply_to: ActorAddress | None = None
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if isinstance(message, ChildActorExited):
+            self.child = self.createActor(Restartable)
+            if self.reply_to is not None:
+                self.send(self.reply_to, ("restarted", self.child))
+                self.reply_to = None
+        elif message == "child":
+            if self.child is None:
+                self.child = self.createActor(Restartable)
+            self.send(sender, ("child", self.child))
+        elif message == "crash":
+            self.reply_to = sender
+            self.send(self.child, "crash")

@@ -78,6 +78,24 @@ def spawn(system: ActorSystem, count: int, memory: MemoryProbe) -> Metrics:
     }
 
 
+def restart(system: ActorSystem, count: int) -> Metrics:
+    parent = system.createActor(actors.RestartParent)
+    _kind, child = _ask(system, parent, "child")
+    _ask(system, child, "get")
+    start = now()
+    for _ in range(count):
+        kind, child = _ask(system, parent, "crash")
+        assert kind == "restarted", kind
+        _ask(system, child, "get")
+    seconds = now() - start
+    return {
+        "count": count,
+        "seconds": seconds,
+        "rate": rate(count, seconds),
+        "us_per_restart": seconds / count * 1e6,
+    }
+
+
 def workloads(open_system: OpenSystem, memory: MemoryProbe) -> dict[str, Callable[[int], Metrics]]:
     """Bind each workload to a system base: a fresh system per measurement, always shut down."""
 
@@ -89,10 +107,11 @@ def workloads(open_system: OpenSystem, memory: MemoryProbe) -> dict[str, Callabl
         return measure
 
     return {
-        "oneway": bound(oneway),
+        "one_way": bound(oneway),
         "call": bound(call),
-        "pingpong": bound(pingpong),
+        "ping_pong": bound(pingpong),
         "spawn": bound(spawn, memory),
+        "restart": bound(restart),
     }
 
 

@@ -5,6 +5,7 @@ Everything here is re-exported by ``ember``; the layers above use only these nam
 
 from ._actor import Actor
 from ._calls import NO_REPLY, Caller
+from ._endpoint import ReplyFunction, TransportEndpoint
 from ._errors import (
     ActorExited,
     AlreadyReplied,
@@ -22,13 +23,16 @@ from ._errors import (
 )
 from ._node import LocalNode
 from ._reasons import Crash, is_clean, is_normal
-from ._ref import ActorRef
+from ._ref import CALL, CAST, INFO, ActorRef
 from ._signals import Down, Exit
 from ._stats import NodeStatistics
 from ._timers import Timer
 from ._transport import Transport
 
 __all__ = [
+    "CALL",
+    "CAST",
+    "INFO",
     "NO_REPLY",
     "Actor",
     "ActorExited",
@@ -49,9 +53,11 @@ __all__ = [
     "NodeStatistics",
     "NotAnActor",
     "NotInActor",
+    "ReplyFunction",
     "SpawnFailed",
     "Timer",
     "Transport",
+    "TransportEndpoint",
     "UnhandledMessage",
     "is_clean",
     "is_normal",

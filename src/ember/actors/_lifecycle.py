@@ -96,7 +96,8 @@ class ActorCell:
         self.task: asyncio.Task[None] | None = asyncio.current_task()
         self.mailbox: deque[tuple[Any, ...]] | None = None
         self.links: set[ActorRef] | None = None
-        self.watchers: dict[int, ActorRef] | None = None  # monitors on this actor
+        # monitors on this actor: monitor id -> local watcher, (node, id) -> remote watcher
+        self.watchers: dict[int | tuple[str, int], ActorRef] | None = None
         self.monitoring: dict[int, ActorRef] | None = None  # this actor's monitors
         self.calls: dict[Caller, None] | None = None  # calls waiting on this actor
         self.timers: set[Timer] | None = None

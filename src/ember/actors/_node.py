@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from ._actor import Actor
 from ._calls import DeadlineBuckets, make_caller
+from ._endpoint import TransportEndpoint
 from ._errors import (
     ActorExited,
     CallingSelf,
@@ -389,7 +390,7 @@ class LocalNode:
         cell.calls = None
         if cell.monitoring:
             for monitor_id, target in cell.monitoring.items():
-                self._drop_watch(target, monitor_id)
+                self._drop_watch(ref, target, monitor_id)
         cell.monitoring = None
         if cell.links:
             links, cell.links = cell.links, None
@@ -397,7 +398,9 @@ class LocalNode:
                 self._link_broken(other, ref, reason)
         if cell.watchers:
             watchers, cell.watchers = cell.watchers, None
-            for monitor_id, watcher in watchers.items():
+            for key, watcher in watchers.items():
+                # a remote watcher's monitor id is keyed by its node: ids are per node
+                monitor_id = key if isinstance(key, int) else key[1]
                 self._deliver_down(watcher, monitor_id, ref, reason)
         if cell.stop_waiters:
             for waiter in cell.stop_waiters:
@@ -483,16 +486,16 @@ class LocalNode:
         target = cell.monitoring.pop(monitor_id, None)
         if target is None:
             return False
-        self._drop_watch(target, monitor_id)
+        self._drop_watch(cell.ref, target, monitor_id)
         return True
 
-    def _drop_watch(self, target: ActorRef, monitor_id: int) -> None:
+    def _drop_watch(self, watcher: ActorRef, target: ActorRef, monitor_id: int) -> None:
         cell = self._local_cell(target)
         if cell is not None:
             if cell.watchers is not None:
                 cell.watchers.pop(monitor_id, None)
         elif self._transport is not None and target.node != self.name:
-            self._transport.demonitor_remote(target, monitor_id)
+            self._transport.demonitor_remote(watcher, target, monitor_id)
 
     def _deliver_down(self, watcher: ActorRef, monitor_id: int, ref: ActorRef, reason: Any) -> None:
         cell = self._local_cell(watcher)
@@ -576,6 +579,11 @@ class LocalNode:
             self._stats.dead_letters += 1
 
     # ---- observability ------------------------------------------------------------------------
+
+    @property
+    def transport_endpoint(self) -> TransportEndpoint:
+        """The node as its transport sees it (the inbound half of the Transport seam)."""
+        return TransportEndpoint(self)
 
     def statistics(self) -> NodeStatistics:
         """A snapshot of this node's counters."""

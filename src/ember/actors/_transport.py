@@ -25,7 +25,8 @@ class Transport(Protocol):
     """What a node needs from the layer that connects it to other nodes."""
 
     async def start(self, node: LocalNode) -> None:
-        """Attach to ``node`` (it is running) and start carrying traffic."""
+        """Attach to ``node`` (it is running) and start carrying traffic; deliver what
+        arrives through ``node.transport_endpoint``."""
 
     async def stop(self) -> None:
         """Stop carrying traffic; called once, after the node's actors have stopped."""
@@ -50,8 +51,8 @@ class Transport(Protocol):
     def monitor_remote(self, watcher: ActorRef, ref: ActorRef, monitor_id: int) -> None:
         """Monitor a remote actor; its ``Down`` comes back through the node."""
 
-    def demonitor_remote(self, ref: ActorRef, monitor_id: int) -> None:
-        """Remove a monitor on a remote actor."""
+    def demonitor_remote(self, watcher: ActorRef, ref: ActorRef, monitor_id: int) -> None:
+        """Remove ``watcher``'s monitor on a remote actor."""
 
     def down_remote(self, watcher: ActorRef, monitor_id: int, ref: ActorRef, reason: Any) -> None:
         """Tell a remote watcher that the local actor ``ref`` ended."""
