@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -36,7 +37,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="reduced counts and one run per cell: a smoke test"
     )
     parser.add_argument(
-        "--only", metavar="NAMES", help=f"comma-separated workloads ({', '.join(WORKLOADS)}; also {', '.join(ALIASES)})",
+        "--only",
+        metavar="NAMES",
+        help=f"comma-separated workloads ({', '.join(WORKLOADS)}; also {', '.join(ALIASES)})",
     )
     parser.add_argument(
         "--systems", metavar="NAMES", help=f"comma-separated systems ({', '.join(SYSTEMS)})"
@@ -89,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     cells = plan(args)
     started = time.strftime("%Y-%m-%d %H:%M:%S %z")
+    load_before = os.getloadavg()
     results = []
     for cell in cells:
         result = run_cell(cell, timeout)
@@ -99,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "started": started,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
         "machine": machine.describe(),
         "cells": results,
     }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.targets import TARGETS
-from bench.workloads import WORKLOADS
+from bench.workloads import SYSTEMS, WORKLOADS
 
 SYSTEM_NOTES = {
     "raw": "bare asyncio, no framework: the ceiling (deque mailboxes, one future per wake-up)",
@@ -17,6 +17,9 @@ SYSTEM_NOTES = {
 }
 
 EXTRA_COLUMNS: tuple[tuple[str, str, Callable[[float], str]], ...] = (  # metric, header, format
+    ("us_per_restart", "µs / restart", lambda v: f"{v:,.1f} µs"),
+    ("shutdown_ms", "shutdown", lambda v: _millis(v)),
+    ("start_rate", "start_child (untimed fill)", lambda v: f"{human(v)}/s"),
     ("bytes_per_actor", "memory / actor", lambda v: _size(v)),
     ("gc_pause_ms", "full GC", lambda v: _millis(v)),
     ("gc_pause_frozen_ms", "full GC after our gc.freeze()", lambda v: _millis(v)),
@@ -33,10 +36,20 @@ NOTES = (
     "within one run.",
     "The raw spawn ceiling keeps a task per idle actor, as a naive runtime would; a runtime "
     "that holds no task while an actor is idle can spawn faster and use less memory than it.",
+    "The supervisor workloads (`restart`, `restart_throughput`) run with logging disabled "
+    "(`logging.disable(logging.CRITICAL)`) for ember: every crash otherwise logs a crash "
+    "report with its traceback plus the supervisor's `child_terminated` and "
+    "`child_restarted` reports, which costs extra per crash on top of the figures here.",
     "ember's node freezes long-lived objects after bursts of spawns (`gc.freeze()`), so its "
     "full-GC figure is what an application sees; the `after gc.unfreeze()` column is the "
     "same collection with the freeze undone, for comparison with raw.",
 )
+
+
+def _load(values: Any) -> str:
+    if not values:
+        return "not recorded"
+    return ", ".join(f"{value:.2f}" for value in values)
 
 
 def _millis(value: float) -> str:
@@ -112,6 +125,43 @@ def _table(workload: str, cells: list[dict[str, Any]]) -> list[str]:
                 else str(len(runs))
             )
         lines.append("| " + " | ".join(row) + " |")
+    for system, why in spec.not_available.items():
+        row = [system, "-", "", f"not available: {why}", "", "", *([""] * len(extras)), ""]
+        lines.append("| " + " | ".join(row) + " |")
+    return [*lines, ""]
+
+
+def _summary(cells: list[dict[str, Any]]) -> list[str]:
+    """ember's figure per workload and loop, and ember's rate divided by each other's."""
+    others = [system for system in SYSTEMS if system != "ember"]
+    header = ["workload", "loop", "ember", *(f"ember ÷ {system}" for system in others)]
+    lines = [
+        "## Summary: ember against the ceiling and the peers",
+        "",
+        "ember's rate divided by each system's on the same workload (peers that are not "
+        "asyncio based have one figure, used for both loops). Above 1: ember is faster. "
+        "`-`: this workload does not run on that system; `not available`: the system has no "
+        "such feature (pykka has no supervision); `n/a`: the measurement failed.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join([" --- "] * 2 + [" ---: "] * (len(header) - 2)) + "|",
+    ]
+    for workload, spec in WORKLOADS.items():
+        for loop in ("asyncio", "uvloop"):
+            mine = _rate_of(cells, workload, "ember", loop)
+            if mine is None:
+                continue
+            row = [workload, loop, f"{human(mine)} {spec.unit}"]
+            for system in others:
+                if system in spec.not_available:
+                    row.append("not available")
+                    continue
+                if system not in spec.counts:
+                    row.append("-")
+                    continue
+                theirs = _rate_of(cells, workload, system, loop if system == "raw" else "-")
+                row.append("n/a" if theirs is None else _ratio(mine, theirs))
+            lines.append("| " + " | ".join(row) + " |")
     return [*lines, ""]
 
 
@@ -119,15 +169,20 @@ def _targets(cells: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Targets",
         "",
-        "Checked against ember's figures in this run (`bench/targets.py`).",
+        "The issues' targets (issue 2: the local runtime; issue 3: supervisors), checked "
+        "against ember's figures in this run on uvloop, as issue 2 specifies "
+        "(`bench/targets.py`). The last column is the same figure on the default asyncio "
+        "loop, for information only.",
         "",
-        "| target | ember | result |",
-        "| --- | ---: | --- |",
+        "| issue | target | ember on uvloop | result | default loop (info) |",
+        "| --- | --- | ---: | --- | ---: |",
     ]
     for target in TARGETS:
         figure, met = target.check(cells)
         verdict = "not measured" if met is None else ("met" if met else "**missed**")
-        lines.append(f"| {target.text} | {figure} | {verdict} |")
+        info, info_met = target.check(cells, "asyncio")
+        info += "" if info_met is None else (" met" if info_met else " missed")
+        lines.append(f"| {target.issue} | {target.text} | {figure} | {verdict} | {info} |")
     return [*lines, ""]
 
 
@@ -150,6 +205,10 @@ def render(results: dict[str, Any]) -> str:
         f"- CPU: {machine['cpu']}, {machine['cores']} cores (Linux {machine['kernel']})",
         f"- Python {machine['python']} ({machine['implementation']})",
         f"- Packages: {packages}",
+        f"- Load average (1, 5, 15 min) before the run: {_load(results.get('load_before'))}; "
+        f"after: {_load(results.get('load_after'))} (a shared machine: other engineers' "
+        "tests ran at the same time)",
+        f"- Run from {results['started']} to {results['finished']}",
         "",
         *(line for note in NOTES for line in (note, "")),
         "| system | what it is |",
@@ -157,6 +216,7 @@ def render(results: dict[str, Any]) -> str:
         *(f"| {name} | {note} |" for name, note in SYSTEM_NOTES.items()),
         "",
         *_targets(cells),
+        *_summary(cells),
     ]
     for workload in WORKLOADS:
         if any(cell["workload"] == workload for cell in cells):

@@ -180,7 +180,7 @@ WORKLOADS: dict[str, Workload] = {
             "Shutting down a DynamicSupervisor with 100k children",
             "children/s",
             "Start `count` idle children under one DynamicSupervisor (not timed), then time "
-            "`await node.stop(sup, \"shutdown\")`, which stops them all in parallel. The rate is "
+            '`await node.stop(sup, "shutdown")`, which stops them all in parallel. The rate is '
             "children stopped per second; the shutdown column is the whole stop. raw = cancel "
             "every child task and gather them.",
             {"raw": 100_000, "ember": 100_000},

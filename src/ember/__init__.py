@@ -43,7 +43,7 @@ from .actors import (
     UnhandledMessage,
     is_clean,
 )
-from .actors import LocalNode as Node
+from .cluster import Node, NodeDown, NodeUp
 from .supervisors import Application, ChildSpec, DynamicSupervisor, Supervisor
 
 __version__ = "0.1.0"
@@ -68,8 +68,10 @@ __all__ = [
     "MailboxFull",
     "NameTaken",
     "Node",
+    "NodeDown",
     "NodeNotRunning",
     "NodeStatistics",
+    "NodeUp",
     "NotAnActor",
     "NotInActor",
     "SpawnFailed",

@@ -87,7 +87,9 @@ class LocalNode:
         _check_seconds("slow_handler_threshold", slow_handler_threshold, allow_zero=False)
         _check_seconds("shutdown_timeout", shutdown_timeout, allow_zero=True)
         self.name = name
-        self.incarnation = secrets.randbits(62) + 1
+        # Microseconds since the epoch, shifted, plus random bits: unique, and a node
+        # that restarts gets a larger incarnation than before (membership relies on it).
+        self.incarnation = (time.time_ns() // 1000) << 8 | secrets.randbits(8)
         self.mailbox_limit = mailbox_limit
         self.shutdown_timeout = shutdown_timeout
         self._slow_threshold = slow_handler_threshold
@@ -600,6 +602,11 @@ class LocalNode:
             crashes=s.crashes,
             slow_handlers=s.slow_handlers,
         )
+
+    def current_actor(self) -> ActorRef | None:
+        """The ref of the actor whose code is running now (None outside any actor)."""
+        cell = CURRENT.get()
+        return None if cell is None or cell.node is not self else cell.ref
 
     def actors(self) -> list[ActorRef]:
         """The refs of every live local actor, oldest first."""

@@ -4,8 +4,12 @@ What exists so far: the phi-accrual failure detector that membership will use,
 and the wire codec (signals, envelopes, limits, the type registry).
 """
 
+from ._carrier import Carrier
+from ._membership import Member, MembershipSettings
+from ._node import Node, NodeDown, NodeUp
 from ._phi import PhiAccrualDetector, PhiSettings
 from ._registry import TypeRegistry
+from ._remote import RemoteLayer
 from ._signals import (
     Call,
     Demonitor,
@@ -29,6 +33,7 @@ from ._wire import PROTOCOL_VERSION, Encoder, Envelope, decode_frame
 __all__ = [
     "PROTOCOL_VERSION",
     "Call",
+    "Carrier",
     "Demonitor",
     "DownSignal",
     "Encoder",
@@ -38,10 +43,16 @@ __all__ = [
     "Heartbeat",
     "Link",
     "MalformedFrame",
+    "Member",
     "MemberRow",
+    "MembershipSettings",
     "Monitor",
+    "Node",
+    "NodeDown",
+    "NodeUp",
     "PhiAccrualDetector",
     "PhiSettings",
+    "RemoteLayer",
     "Reply",
     "Send",
     "Signal",

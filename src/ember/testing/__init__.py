@@ -4,9 +4,12 @@
   (wait with a deadline for a matching message) and ``sync`` (prove nothing more
   is on its way, without sleeping).
 - :func:`wait_until`: wait for a condition with a deadline instead of a sleep.
+- :class:`MemoryNetwork`: connects clustered nodes in one process, through the
+  wire codec, with ``kill`` and ``pause`` to simulate a lost node.
 """
 
+from ._memory import MemoryCarrier, MemoryNetwork
 from ._probe import Probe
 from ._wait import WaitTimeout, wait_until
 
-__all__ = ["Probe", "WaitTimeout", "wait_until"]
+__all__ = ["MemoryCarrier", "MemoryNetwork", "Probe", "WaitTimeout", "wait_until"]

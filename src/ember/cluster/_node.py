@@ -1,0 +1,228 @@
+"""Node (``ember.Node``): a LocalNode that joins a cluster when given ``listen``.
+
+    async with ember.Node("a", listen="tcp://127.0.0.1:7100") as a, \\
+               ember.Node("b", listen="tcp://127.0.0.1:7101",
+                          seeds=["tcp://127.0.0.1:7100"]) as b:
+        ref = await b.spawn(Counter, 5, on="a")     # runs on a; the class travels by name
+        assert await ref.call("get") == 5           # the same API as a local ref
+
+Without ``listen`` it is exactly a local node. With it, a carrier (ZeroMQ
+unless another is given: ``ember.testing`` has one in memory) moves frames,
+membership finds the other nodes and notices when one is lost, and the remote
+layer gives every ref, link, monitor and call across nodes the local
+semantics, with ``"noconnection"`` when a node is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ember.actors import ActorExited, ActorRef, InvalidArgument, LocalNode, SpawnFailed
+
+from ._carrier import Carrier
+from ._membership import Member, Membership, MembershipSettings
+from ._registry import TypeRegistry
+from ._remote import RemoteLayer
+from ._service import class_path
+
+__all__ = ["Node", "NodeDown", "NodeUp"]
+
+LOGGER = logging.getLogger("ember.cluster")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDown:
+    """Sent to an actor that called ``node.monitor_node(name)`` when that node is lost."""
+
+    node: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeUp:
+    """Sent to an actor subscribed with ``node.monitor_nodes()`` when a node joins."""
+
+    node: str
+
+
+class Node(LocalNode):
+    """A node; with ``listen`` (and usually ``seeds``) a member of a cluster.
+
+    Args:
+        name: unique in the cluster.
+        listen: the address to listen on (``tcp://127.0.0.1:PORT`` or ``ipc://PATH``;
+            any other address needs ``security``).
+        seeds: addresses of nodes to join through.
+        security: keys for CurveZMQ (``ember keys``); required off loopback.
+        carrier: a carrier to use instead of ZeroMQ (tests: ``ember.testing``).
+        registry: the message types this node may send and receive (registered
+            dataclasses); everything else must be plain data.
+        join_timeout: seconds ``start`` waits to hear from a seed before it goes
+            on alone (it keeps trying in the background).
+        membership: timing of heartbeats, gossip and failure detection.
+        **options: the LocalNode options (mailbox_limit, shutdown_timeout, ...).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        listen: str | None = None,
+        seeds: list[str] | tuple[str, ...] = (),
+        security: Any = None,
+        carrier: Carrier | None = None,
+        registry: TypeRegistry | None = None,
+        join_timeout: float = 5.0,
+        membership: MembershipSettings | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(name, **options)
+        self.listen = listen
+        self.join_timeout = join_timeout
+        self._membership: Membership | None = None
+        self._remote: RemoteLayer | None = None
+        self._carrier: Carrier | None = None
+        self._node_watchers: dict[str, set[ActorRef]] = {}
+        self._up_watchers: set[ActorRef] = set()
+        if listen is None and carrier is None:
+            if seeds or security is not None:
+                raise InvalidArgument("seeds and security need listen=ADDRESS: a node to join with")
+            return
+        if carrier is None:
+            from ._zmq_transport import ZmqCarrier
+
+            carrier = ZmqCarrier(name, listen or "", security=security)
+        keys = getattr(security, "node_for_key", None)
+        self._carrier = carrier
+        self._membership = Membership(
+            name, self.incarnation, carrier, list(seeds), membership, keys=keys
+        )
+        self._remote = RemoteLayer(carrier, self._membership, registry=registry)
+        self._transport = self._remote
+        self._membership.on_down.append(self._node_went_down)
+        self._membership.on_up.append(self._node_came_up)
+
+    @property
+    def clustered(self) -> bool:
+        """True if this node takes part in a cluster (it was given ``listen``)."""
+        return self._remote is not None
+
+    @property
+    def registry(self) -> TypeRegistry:
+        """The message types this node can send and receive."""
+        if self._remote is None:
+            raise InvalidArgument("a local node has no wire registry; give listen=ADDRESS")
+        return self._remote.registry
+
+    @property
+    def remote(self) -> RemoteLayer:
+        """The remote layer (statistics and internals for operators and tests)."""
+        if self._remote is None:
+            raise InvalidArgument(f"node {self.name!r} is not clustered; give listen=ADDRESS")
+        return self._remote
+
+    async def start(self) -> None:
+        await super().start()
+        if self._remote is None or self._carrier is None or self._membership is None:
+            return
+        await self._carrier.start(self._remote.on_frame, self._membership.peer_lost)
+        self._membership.start(self._carrier.address, self._remote.queue, self._remote.node_lost)
+        LOGGER.info(
+            "node %s (incarnation %d) listening on %s",
+            self.name,
+            self.incarnation,
+            self._carrier.address,
+        )
+        if self._membership.seeds and not await self._membership.wait_joined(self.join_timeout):
+            LOGGER.warning(
+                "node %s: no seed answered within %.1f s; still trying",
+                self.name,
+                self.join_timeout,
+            )
+        elif self._membership.seeds:
+            LOGGER.info("node %s joined the cluster: %s", self.name, self.members())
+
+    async def close(self) -> None:
+        if self._remote is None or self._carrier is None or self._membership is None:
+            await super().close()
+            return
+        if not self.running:
+            return
+        await super().close()  # actors stop first: their exits reach other nodes
+        await self._membership.leave()
+        self._remote.flush()
+        await self._carrier.stop()
+
+    # ---- spawning on another node ---------------------------------------------------------
+
+    async def spawn(
+        self,
+        cls: type[Any],
+        *args: Any,
+        name: str | None = None,
+        link: ActorRef | None = None,
+        on: str | None = None,
+    ) -> ActorRef:
+        """``LocalNode.spawn``, plus ``on=NODE`` to start the actor on another node.
+
+        The class travels by its import path, so it must be importable there.
+
+        Raises:
+            SpawnFailed: as locally, or with ``"noconnection"`` if ``on`` is not a
+                live member, or ``("bad_class", text)`` if ``on`` cannot import it.
+        """
+        if on is None or on == self.name:
+            return await super().spawn(cls, *args, name=name, link=link)
+        self._check_actor_class(cls)
+        service = self.remote.service_of(on)
+        if service is None:
+            raise SpawnFailed("noconnection")
+        try:
+            reply = await service.call(("spawn", class_path(cls), tuple(args), name), timeout=None)
+        except ActorExited as exited:
+            raise SpawnFailed(exited.reason) from None
+        if reply[0] != "ok":
+            raise SpawnFailed(reply[1])
+        ref: ActorRef = reply[1]
+        if link is not None:
+            local = self._local_cell(link)
+            if local is None:
+                raise InvalidArgument("link= must be a ref of an actor on this node")
+            self._link(local, ref)
+        return ref
+
+    # ---- members and node monitors ----------------------------------------------------------
+
+    def members(self) -> list[Member]:
+        """The live members of the cluster (this node included), each with ``.name``."""
+        if self._membership is None:
+            return [Member(self.name, self.incarnation, "")]
+        return self._membership.members()
+
+    def monitor_node(self, name: str, watcher: ActorRef | None = None) -> None:
+        """Send ``NodeDown(name)`` to ``watcher`` (default: the calling actor) once
+        ``name`` is lost; at once if it is not a live member now (as OTP's monitor_node)."""
+        who = watcher or self.current_actor()
+        if who is None:
+            raise InvalidArgument("monitor_node needs a watcher: call it inside an actor")
+        if self._membership is None or self._membership.incarnation_of(name) is None:
+            who.send(NodeDown(name))
+            return
+        self._node_watchers.setdefault(name, set()).add(who)
+
+    def monitor_nodes(self, watcher: ActorRef | None = None) -> None:
+        """Send ``NodeUp(name)`` / ``NodeDown(name)`` to ``watcher`` for every node
+        that joins or is lost from now on (OTP's ``net_kernel:monitor_nodes``)."""
+        who = watcher or self.current_actor()
+        if who is None:
+            raise InvalidArgument("monitor_nodes needs a watcher: call it inside an actor")
+        self._up_watchers.add(who)
+
+    def _node_went_down(self, name: str) -> None:
+        for watcher in self._node_watchers.pop(name, set()) | self._up_watchers:
+            watcher.send(NodeDown(name))
+
+    def _node_came_up(self, name: str) -> None:
+        for watcher in self._up_watchers:
+            watcher.send(NodeUp(name))
