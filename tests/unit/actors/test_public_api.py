@@ -8,6 +8,7 @@ from pathlib import Path
 
 import ember
 import ember.actors
+import ember.cluster
 import ember.supervisors
 
 # Everything ember re-exports from the actor layer, exactly.
@@ -27,7 +28,6 @@ ACTOR_LAYER = {
     "InvalidArgument",
     "MailboxFull",
     "NameTaken",
-    "Node",
     "NodeNotRunning",
     "NodeStatistics",
     "NotAnActor",
@@ -68,9 +68,13 @@ ACTORS_PACKAGE = (ACTOR_LAYER - {"Node"}) | {
 }
 
 
+# What ember re-exports from the cluster layer, exactly.
+CLUSTER_LAYER = {"Node", "NodeDown", "NodeUp"}
+
+
 def test_ember_all_is_pinned() -> None:
     supervision = set(ember.__all__) & set(ember.supervisors.__all__)
-    assert set(ember.__all__) - supervision == ACTOR_LAYER
+    assert set(ember.__all__) - supervision == ACTOR_LAYER | CLUSTER_LAYER
 
 
 def test_ember_all_has_no_duplicates_and_is_sorted() -> None:
@@ -87,8 +91,9 @@ def test_every_exported_name_resolves() -> None:
         assert getattr(ember, name) is not None, name
 
 
-def test_node_is_the_local_node() -> None:
-    assert ember.Node is ember.actors.LocalNode
+def test_node_is_the_cluster_node_built_on_the_local_node() -> None:
+    assert ember.Node is ember.cluster.Node
+    assert issubclass(ember.Node, ember.actors.LocalNode)
 
 
 def test_actors_package_all_is_pinned() -> None:
