@@ -206,8 +206,8 @@ def render(results: dict[str, Any]) -> str:
         f"- Python {machine['python']} ({machine['implementation']})",
         f"- Packages: {packages}",
         f"- Load average (1, 5, 15 min) before the run: {_load(results.get('load_before'))}; "
-        f"after: {_load(results.get('load_after'))} (a shared machine: other engineers' "
-        "tests ran at the same time)",
+        f"after: {_load(results.get('load_after'))} (a shared 2-core machine: other "
+        "engineers' tests may run at the same time)",
         f"- Run from {results['started']} to {results['finished']}",
         "",
         *(line for note in NOTES for line in (note, "")),

@@ -17,7 +17,7 @@ import itertools
 import math
 import secrets
 import time
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from ._actor import Actor
 from ._calls import DeadlineBuckets, make_caller
@@ -111,7 +111,7 @@ class LocalNode:
 
     # ---- lifecycle ---------------------------------------------------------------
 
-    async def __aenter__(self) -> LocalNode:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -5,11 +5,14 @@ and the wire codec (signals, envelopes, limits, the type registry).
 """
 
 from ._carrier import Carrier
+from ._global_names import GlobalNames
+from ._groups import ProcessGroups
 from ._membership import Member, MembershipSettings
 from ._node import Node, NodeDown, NodeUp
 from ._phi import PhiAccrualDetector, PhiSettings
 from ._registry import TypeRegistry
 from ._remote import RemoteLayer
+from ._security import InsecureAddress, InsecureKeyFile, KeyNotFound, Security, write_keys
 from ._signals import (
     Call,
     Demonitor,
@@ -29,18 +32,24 @@ from ._signals import (
 )
 from ._terms import MalformedFrame, UnencodableMessage, WireLimits
 from ._wire import PROTOCOL_VERSION, Encoder, Envelope, decode_frame
+from ._zmq_transport import CarrierNotRunning, UnsafeLibzmq, ZmqCarrier, ZmqSettings
 
 __all__ = [
     "PROTOCOL_VERSION",
     "Call",
     "Carrier",
+    "CarrierNotRunning",
     "Demonitor",
     "DownSignal",
     "Encoder",
     "Envelope",
     "ExitSignal",
+    "GlobalNames",
     "Gossip",
     "Heartbeat",
+    "InsecureAddress",
+    "InsecureKeyFile",
+    "KeyNotFound",
     "Link",
     "MalformedFrame",
     "Member",
@@ -52,8 +61,10 @@ __all__ = [
     "NodeUp",
     "PhiAccrualDetector",
     "PhiSettings",
+    "ProcessGroups",
     "RemoteLayer",
     "Reply",
+    "Security",
     "Send",
     "Signal",
     "Spawn",
@@ -61,6 +72,10 @@ __all__ = [
     "TypeRegistry",
     "UnencodableMessage",
     "Unlink",
+    "UnsafeLibzmq",
     "WireLimits",
+    "ZmqCarrier",
+    "ZmqSettings",
     "decode_frame",
+    "write_keys",
 ]

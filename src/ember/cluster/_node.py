@@ -19,10 +19,19 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ember.actors import ActorExited, ActorRef, InvalidArgument, LocalNode, SpawnFailed
+from ember.actors import (
+    ActorExited,
+    ActorRef,
+    EmberError,
+    InvalidArgument,
+    LocalNode,
+    NameTaken,
+    SpawnFailed,
+)
 
 from ._carrier import Carrier
 from ._membership import Member, Membership, MembershipSettings
+from ._registries import Registries
 from ._registry import TypeRegistry
 from ._remote import RemoteLayer
 from ._service import class_path
@@ -46,7 +55,17 @@ class NodeUp:
     node: str
 
 
-class Node(LocalNode):
+def _spawn_error(detail: Any) -> EmberError:
+    """The error a failed remote spawn raises: the one a local spawn would raise."""
+    match detail:
+        case ("spawn_failed", reason):
+            return SpawnFailed(reason)  # init failed: the reason is init's, as locally
+        case ("name_taken", str(name), holder):
+            return NameTaken(name, holder)
+    return SpawnFailed(detail)
+
+
+class Node(Registries, LocalNode):
     """A node; with ``listen`` (and usually ``seeds``) a member of a cluster.
 
     Args:
@@ -126,6 +145,8 @@ class Node(LocalNode):
         await super().start()
         if self._remote is None or self._carrier is None or self._membership is None:
             return
+        # Before membership starts, so that their servers hear of every node that comes up.
+        await self._start_registries(self._membership.incarnation_of)
         await self._carrier.start(self._remote.on_frame, self._membership.peer_lost)
         self._membership.start(self._carrier.address, self._remote.queue, self._remote.node_lost)
         LOGGER.info(
@@ -171,6 +192,7 @@ class Node(LocalNode):
         Raises:
             SpawnFailed: as locally, or with ``"noconnection"`` if ``on`` is not a
                 live member, or ``("bad_class", text)`` if ``on`` cannot import it.
+            NameTaken: as locally, ``name`` is taken on ``on``.
         """
         if on is None or on == self.name:
             return await super().spawn(cls, *args, name=name, link=link)
@@ -183,7 +205,7 @@ class Node(LocalNode):
         except ActorExited as exited:
             raise SpawnFailed(exited.reason) from None
         if reply[0] != "ok":
-            raise SpawnFailed(reply[1])
+            raise _spawn_error(reply[1])
         ref: ActorRef = reply[1]
         if link is not None:
             local = self._local_cell(link)

@@ -98,6 +98,7 @@ class RemoteStatistics:
     spoofed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     dropped_no_peer: int = 0
     dropped_carrier: int = 0
+    late_replies: int = 0  # replies that arrived after the caller gave up (timeout, cancel)
 
 
 class _PeerLinks:
@@ -190,11 +191,12 @@ class RemoteLayer:
         self._flush_scheduled = False
         outbox, self._outbox = self._outbox, {}
         budget = self._encoder.max_signals_bytes
+        most = self.limits.max_array_len  # a frame's signal list is an array too
         for peer, signals in outbox.items():
             batch: list[bytes] = []
             size = 0
             for data in signals:
-                if batch and size + len(data) > budget:
+                if batch and (size + len(data) > budget or len(batch) >= most):
                     self._send_frame(peer, batch)
                     batch, size = [], 0
                 batch.append(data)
@@ -422,7 +424,8 @@ class RemoteLayer:
     def _settle_call(self, call_id: int, ok: bool, value: Any) -> None:
         entry = self._calls.get(call_id)
         if entry is None or entry[0].done():
-            return  # a late reply: the caller gave up
+            self.stats.late_replies += 1  # the caller gave up: dropped, and counted
+            return
         future = entry[0]
         if ok:
             future.set_result(value)
@@ -435,8 +438,11 @@ class RemoteLayer:
         """``node`` is gone: fire its links, monitors and calls with ``"noconnection"``."""
         links = self._peers.pop(node, None)
         self._outbox.pop(node, None)
-        self._seq_out.pop(node, None)
-        for key in [k for k in self._seq_in if k[0] == node]:
+        # _seq_out[node] is not reset: a receiver checks our sequence per incarnation of
+        # ours, and a new incarnation of ``node`` at the same address may already have
+        # got frames of this stream; numbering again from 1 would read as replays there.
+        current = self.directory.incarnation_of(node)  # a restarted node is up again already
+        for key in [k for k in self._seq_in if k[0] == node and k[1] != current]:
             del self._seq_in[key]
         if links is not None:
             error = ActorExited(NOCONNECTION)
@@ -477,4 +483,6 @@ def _error_from_term(term: Any) -> EmberError:
             return ActorExited(detail)
         if kind == "mailbox_full":
             return MailboxFull(detail)
+        if kind == "unencodable":  # the reply could not cross the wire
+            return UnencodableMessage(f"the reply could not be sent back: {detail}")
     return EmberError(f"the remote call failed: {term!r}")

@@ -9,10 +9,11 @@ nothing is ever unpickled.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ember.actors import Actor, ActorRef, Caller, SpawnFailed
+from ember.actors import Actor, ActorRef, Caller, NameTaken, SpawnFailed
 
 if TYPE_CHECKING:
     from ._remote import RemoteLayer
@@ -60,7 +61,22 @@ class NodeService(Actor):
                 return ("ok", None)
             case ("whereis", str(name)):
                 return ("ok", self.node.whereis(name))
+            case ("stats",):
+                return ("ok", self._stats())
         return ("error", ("bad_request", repr(message)))
+
+    def _stats(self) -> dict[str, Any]:
+        """This node's counters, as plain data (for ``ember status``)."""
+        remote = self.remote.stats
+        return {
+            "statistics": dataclasses.asdict(self.node.statistics()),
+            "carrier": dict(self.remote.carrier.statistics()),
+            "malformed": sum(remote.malformed.values()),
+            "stale": sum(remote.stale.values()),
+            "replayed": sum(remote.replayed.values()),
+            "spoofed": sum(remote.spoofed.values()),
+            "unencodable": remote.unencodable,
+        }
 
     async def _spawn(self, path: str, args: tuple[Any, ...], name: Any) -> Any:
         try:
@@ -73,6 +89,8 @@ class NodeService(Actor):
             ref = await self.node.spawn(cls, *args, name=name)
         except SpawnFailed as failed:
             return ("error", ("spawn_failed", failed.reason))
+        except NameTaken as taken:
+            return ("error", ("name_taken", taken.name, taken.holder))
         except Exception as exc:  # NameTaken, NotAnActor...: the caller gets the reason
             return ("error", (type(exc).__name__, str(exc)))
         return ("ok", ref)

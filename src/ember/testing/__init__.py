@@ -6,10 +6,13 @@
 - :func:`wait_until`: wait for a condition with a deadline instead of a sleep.
 - :class:`MemoryNetwork`: connects clustered nodes in one process, through the
   wire codec, with ``kill`` and ``pause`` to simulate a lost node.
+- :class:`LocalCluster`: N real ``ember node`` processes and a client node,
+  with SIGKILL, SIGSTOP and SIGCONT.
 """
 
+from ._local_cluster import LocalCluster
 from ._memory import MemoryCarrier, MemoryNetwork
 from ._probe import Probe
 from ._wait import WaitTimeout, wait_until
 
-__all__ = ["MemoryCarrier", "MemoryNetwork", "Probe", "WaitTimeout", "wait_until"]
+__all__ = ["LocalCluster", "MemoryCarrier", "MemoryNetwork", "Probe", "WaitTimeout", "wait_until"]

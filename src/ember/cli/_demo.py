@@ -1,8 +1,4 @@
-"""The ``ember`` command.
-
-``ember demo`` runs the examples in ``examples/`` as a guided tour;
-``ember version`` prints the version. Later milestones add ``node``, ``status``
-and ``keys``. This is the only module of ember that prints: the library logs.
+"""``ember demo``: the examples in ``examples/`` as a guided tour.
 
 :func:`run` runs a coroutine on ember's default event loop, uvloop when it is
 installed and asyncio's own otherwise; the examples use it too.
@@ -14,10 +10,9 @@ import argparse
 import asyncio
 import importlib.metadata
 import importlib.util
-import platform
 import sys
 import textwrap
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -25,7 +20,7 @@ from typing import Any, TypeVar
 
 import ember
 
-__all__ = ["main", "run"]
+__all__ = ["demo", "loop_name", "run"]
 
 T = TypeVar("T")
 
@@ -90,7 +85,7 @@ TOUR = (
 def find_examples() -> Path | None:
     """The repository's ``examples/`` folder: next to the source tree, or under the CWD."""
     here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "examples", Path.cwd() / "examples"):
+    for candidate in (here.parents[3] / "examples", Path.cwd() / "examples"):
         if all((candidate / stop.file).is_file() for stop in TOUR):
             return candidate
     return None
@@ -138,35 +133,3 @@ def demo(args: argparse.Namespace) -> int:
     print()
     print("Read the examples' source next to docs/concepts.md; run the tests with `make test`.")
     return 0
-
-
-# ---- ember version ---------------------------------------------------------------------
-
-
-def version(args: argparse.Namespace) -> int:
-    """Print ember's version, Python's and the event loop's."""
-    print(f"ember {ember.__version__} (Python {platform.python_version()}, {loop_name()})")
-    return 0
-
-
-# ---- the command line ------------------------------------------------------------------
-
-
-def parser() -> argparse.ArgumentParser:
-    """The ``ember`` argument parser."""
-    top = argparse.ArgumentParser(
-        prog="ember", description="Erlang/OTP-style actors for Python on asyncio."
-    )
-    commands = top.add_subparsers(title="commands", dest="command", required=True)
-    commands.add_parser(
-        "demo", help="a guided tour: run the examples and explain what they show"
-    ).set_defaults(handler=demo)
-    commands.add_parser("version", help="print the version").set_defaults(handler=version)
-    return top
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``ember`` command. Returns the process's exit status."""
-    args = parser().parse_args(argv)
-    status: int = args.handler(args)
-    return status

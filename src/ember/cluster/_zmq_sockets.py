@@ -1,0 +1,165 @@
+"""ZeroMQ sockets as carriers configure and drive them.
+
+Everything here is about one socket at a time: its options (the hardening
+checklist of reliability.md 3.1, as :class:`ZmqSettings`), and how the event
+loop drives it (:class:`SocketDriver`: ``loop.add_reader`` on the socket's file
+descriptor with non-blocking calls, which is 4x faster than zmq.asyncio for
+single frames, reference/peers.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+import zmq
+
+from ember.actors import EmberError, InvalidArgument
+
+__all__ = [
+    "SocketDriver",
+    "UnsafeLibzmq",
+    "ZmqSettings",
+    "check_libzmq",
+    "configure",
+    "milliseconds",
+    "monitor_events",
+    "socket_events",
+]
+
+
+class UnsafeLibzmq(EmberError, RuntimeError):
+    """The libzmq in use lacks security fixes or CURVE support."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZmqSettings:
+    """Socket tuning; the defaults are reliability.md 3.1's checklist. Times in seconds.
+
+    Attributes:
+        hwm: frames queued per peer, each way, before sends are dropped.
+        linger: how long ``stop()`` keeps sending queued frames.
+        handshake_timeout: a connection that has not completed its handshake
+            by then is closed (raw TCP clients, garbage).
+        reconnect_interval, reconnect_interval_max: reconnection back-off.
+        heartbeat_interval, heartbeat_timeout, heartbeat_ttl: ZMTP heartbeats;
+            a silent peer is lost after about ``heartbeat_timeout``.
+    """
+
+    hwm: int = 10_000
+    linger: float = 0.2
+    handshake_timeout: float = 2.0
+    reconnect_interval: float = 0.1
+    reconnect_interval_max: float = 1.0
+    heartbeat_interval: float = 0.5
+    heartbeat_timeout: float = 1.5
+    heartbeat_ttl: float = 3.0
+
+    def __post_init__(self) -> None:
+        if type(self.hwm) is not int or self.hwm < 1:
+            raise InvalidArgument(f"ZmqSettings.hwm must be a positive int, not {self.hwm!r}")
+        for name in self.__slots__[1:]:
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 <= value <= 3600:
+                raise InvalidArgument(
+                    f"ZmqSettings.{name} must be a number of seconds in [0, 3600], not {value!r}"
+                )
+        if self.reconnect_interval_max < self.reconnect_interval:
+            raise InvalidArgument(
+                "ZmqSettings.reconnect_interval_max must be at least reconnect_interval, "
+                f"not {self.reconnect_interval_max!r} < {self.reconnect_interval!r}"
+            )
+
+
+class SocketDriver:
+    """Calls ``drain`` whenever ``socket`` may have work; ``drain`` returns True for "more".
+
+    ZeroMQ's descriptor is edge-triggered: it signals when the socket's state
+    changes, and any send, receive or ``EVENTS`` read resets it. So ``drain``
+    must empty the socket, and the driver checks ``EVENTS`` once more after it
+    (and runs again if ``drain`` stopped early or raised, so one failure never
+    stalls the socket).
+    """
+
+    __slots__ = ("_drain", "_fd", "_loop", "_socket", "closed")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, socket: zmq.Socket[bytes], drain: Callable[[], bool]
+    ) -> None:
+        self._loop, self._socket, self._drain = loop, socket, drain
+        self._fd = socket.FD
+        self.closed = False
+        loop.add_reader(self._fd, self.run)
+        loop.call_soon(self.run)  # events that came before the reader was added
+
+    def run(self) -> None:
+        if self.closed:
+            return
+        again = True
+        try:
+            again = self._drain()
+        finally:
+            if not self.closed and (again or socket_events(self._socket) & zmq.POLLIN):
+                self._loop.call_soon(self.run)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._loop.remove_reader(self._fd)
+
+
+def configure(
+    socket: zmq.Socket[bytes], settings: ZmqSettings, *, max_message: int, address: str
+) -> None:
+    """Set the options every socket of a carrier gets (reliability.md 3.1)."""
+    for option, value in (
+        (zmq.LINGER, milliseconds(settings.linger)),
+        (zmq.SNDHWM, settings.hwm),
+        (zmq.RCVHWM, settings.hwm),
+        (zmq.SNDTIMEO, 0),  # every send is non-blocking, even one without NOBLOCK
+        (zmq.MAXMSGSIZE, max_message),
+        (zmq.HANDSHAKE_IVL, milliseconds(settings.handshake_timeout)),
+        (zmq.HEARTBEAT_IVL, milliseconds(settings.heartbeat_interval)),
+        (zmq.HEARTBEAT_TIMEOUT, milliseconds(settings.heartbeat_timeout)),
+        (zmq.HEARTBEAT_TTL, milliseconds(settings.heartbeat_ttl)),
+    ):
+        socket.setsockopt(option, value)
+    if address.startswith("tcp://["):
+        socket.setsockopt(zmq.IPV6, 1)
+
+
+def monitor_events(monitor: zmq.Socket[bytes]) -> list[tuple[int, int]]:
+    """Every event waiting on a monitor socket, as (event, value)."""
+    events: list[tuple[int, int]] = []
+    while True:
+        try:
+            parts = monitor.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return events
+        event, value = struct.unpack("=HI", parts[0][:6])
+        events.append((event, value))
+
+
+def socket_events(socket: zmq.Socket[bytes]) -> int:
+    """The socket's ``EVENTS``; reading them also processes its pending commands."""
+    return cast("int", socket.getsockopt(zmq.EVENTS))
+
+
+def check_libzmq(*, curve: bool) -> None:
+    if zmq.zmq_version_info() < (4, 3, 5):
+        raise UnsafeLibzmq(
+            f"libzmq {zmq.zmq_version()} lacks security fixes (CVE-2019-13132, CVE-2020-15166): "
+            "install pyzmq>=26, which bundles libzmq 4.3.5"
+        )
+    if curve and not zmq.has("curve"):
+        raise UnsafeLibzmq(
+            f"libzmq {zmq.zmq_version()} was built without CURVE: install pyzmq's wheel, "
+            "which bundles libzmq with CURVE, or run without security on loopback"
+        )
+
+
+def milliseconds(seconds: float) -> int:
+    return round(seconds * 1000)
