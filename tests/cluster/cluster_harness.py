@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 import ember
 from ember.cluster import Carrier
-from ember.testing import MemoryNetwork, wait_until
+from ember.testing import MemoryCarrier, MemoryNetwork, wait_until
 
 __all__ = ["CARRIERS", "Cluster", "Gate", "zmq_missing"]
 
@@ -53,6 +53,8 @@ class Gate:
         self.paused = False
         self.dead = False
         self.dropped = 0
+        self.peers: set[str] = set()
+        self._on_peer_lost: Any = None
 
     @property
     def address(self) -> str:
@@ -65,13 +67,16 @@ class Gate:
                 return
             on_frame(frame, key)
 
+        self._on_peer_lost = on_peer_lost
         await self.inner.start(frame_in, on_peer_lost)
 
     def connect(self, peer: str, address: str) -> None:
         if not self.dead:
+            self.peers.add(peer)
             self.inner.connect(peer, address)
 
     def disconnect(self, peer: str) -> None:
+        self.peers.discard(peer)
         if not self.dead:
             self.inner.disconnect(peer)
 
@@ -84,9 +89,16 @@ class Gate:
     def statistics(self) -> dict[str, int]:
         return {**self.inner.statistics(), "gate_dropped": self.dropped}
 
-    async def cut(self) -> None:
-        """Die as a killed process does: no more frames either way, sockets closed."""
+    def silence(self) -> None:
+        """No more frames either way; the node itself sees its connections drop
+        (a dead process sees nothing: this only keeps its leftover object quiet)."""
         self.dead = True
+        for peer in list(self.peers):
+            self._on_peer_lost(peer)
+
+    async def cut(self) -> None:
+        """Die as a killed process does: silent, and its sockets closed."""
+        self.silence()
         await self.inner.stop()
 
     async def stop(self) -> None:
@@ -114,6 +126,16 @@ class MemoryBackend:
     def vanish(self, node: ember.Node) -> None:
         carrier = self.network.carriers.pop(node.remote.carrier.address)
         carrier.dead = True  # as network.kill, but the peers are not told
+        self._orphan(node)
+
+    @staticmethod
+    def _orphan(node: ember.Node) -> None:
+        """The dead node's leftover object sees its own connections drop, so that
+        closing it at the end of the test does not wait for peers to answer."""
+        carrier = node.remote.carrier
+        assert isinstance(carrier, MemoryCarrier)
+        for member in node.members():
+            carrier.lose(member.name)
 
     def pause(self, node: ember.Node) -> None:
         self.network.pause(node.name)
@@ -141,7 +163,7 @@ class ZmqBackend:
         await self._gate(node).cut()
 
     def vanish(self, node: ember.Node) -> None:
-        self._gate(node).dead = True  # silent both ways; its sockets stay open
+        self._gate(node).silence()  # its sockets stay open: no peer sees a drop
 
     def pause(self, node: ember.Node) -> None:
         self._gate(node).paused = True

@@ -197,6 +197,7 @@ async def test_gracefully_closed_node_ends_its_actors_with_their_own_reason(
     a, b = await cluster.start("a", "b")
     probe = await Probe.start(a, trap_exits=True)
     server = await a.spawn(Server, on="b", link=probe.ref)
+    await cluster.settle()  # the link is made on b too
     await b.close()  # its actors stop first, with "shutdown", and that travels
     assert await probe.receive(ember.Exit) == ember.Exit(server, "shutdown")
     del cluster.nodes["b"]

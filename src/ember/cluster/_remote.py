@@ -346,16 +346,16 @@ class RemoteLayer:
             self._log(logging.ERROR, "dropped a frame claiming to be %r from another key", sender)
             return
         self.stats.frames_received += 1
-        if envelope.seq == 0:
-            live = False  # a frame to a seed address: only membership signals count
-        elif self._in_sequence(envelope):
-            live = self.directory.incarnation_of(sender) == envelope.incarnation
-        else:
+        sequenced = envelope.seq != 0  # seq 0: to a seed address, membership signals only
+        if sequenced and not self._in_sequence(envelope):
             return
+        live = sequenced and self.directory.incarnation_of(sender) == envelope.incarnation
         for signal in envelope.signals:
             self.stats.signals_received += 1
             if isinstance(signal, Heartbeat | Gossip):
                 self.directory.on_membership_signal(envelope, signal)
+                # a newcomer's first frame may carry its own row and then a request
+                live = sequenced and self.directory.incarnation_of(sender) == envelope.incarnation
             elif live:
                 self._dispatch(sender, signal)
             else:

@@ -42,6 +42,7 @@ class LocalCluster:
         pythonpath: Sequence[str | os.PathLike[str]] = (),
         app: str | None = None,
         start_timeout: float = 20.0,
+        log_level: str = "WARNING",
     ) -> None:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
@@ -50,6 +51,7 @@ class LocalCluster:
         self.pythonpath = [str(p) for p in pythonpath]
         self.app = app
         self.start_timeout = start_timeout
+        self.log_level = log_level
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self.addresses: dict[str, str] = {}
         self._directory: tempfile.TemporaryDirectory[str] | None = None
@@ -94,7 +96,7 @@ class LocalCluster:
     async def start_node(self, name: str) -> None:
         """Start (or restart) node ``name`` and wait until it listens."""
         command = [sys.executable, "-m", "ember", "node", "--name", name]
-        command += ["--listen", self._listen(name), "--log-level", "WARNING"]
+        command += ["--listen", self._listen(name), "--log-level", self.log_level]
         if self._client is not None:  # a restart: join through the client, always up
             command += ["--seed", self._client.remote.carrier.address]
         elif self.addresses:
