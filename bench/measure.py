@@ -45,6 +45,21 @@ def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
+def latency_metrics(samples: list[float]) -> Metrics:
+    """Sequential round trips (seconds each): their rate, and p50 / p99 / mean in µs."""
+    ordered = sorted(samples)
+    n = len(ordered)
+    total = sum(ordered)
+    return {
+        "count": n,
+        "seconds": total,
+        "rate": rate(n, total),
+        "p50_us": ordered[n // 2] * 1e6,
+        "p99_us": ordered[min(n - 1, (n * 99) // 100)] * 1e6,
+        "mean_us": total / n * 1e6,
+    }
+
+
 def run_on_loop(loop_name: str, main: Callable[[], Coroutine[Any, Any, Metrics]]) -> Metrics:
     """Run ``main()`` to completion on a fresh event loop of the named kind."""
     if loop_name == "asyncio":

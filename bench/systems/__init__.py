@@ -11,13 +11,14 @@ from types import ModuleType
 
 MODULES = {
     "raw": "bench.systems.raw_asyncio",
+    "raw-unbatched": "bench.systems.raw_zmq_unbatched",
     "ember": "bench.systems.ember_system",
     "pykka": "bench.systems.pykka_system",
     "thespian-simple": "bench.systems.thespian_simple",
     "thespian-tcp": "bench.systems.thespian_tcp",
 }
 
-ASYNCIO_SYSTEMS = frozenset({"raw", "ember"})
+ASYNCIO_SYSTEMS = frozenset({"raw", "raw-unbatched", "ember"})
 
 
 def load(system: str) -> ModuleType:

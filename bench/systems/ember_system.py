@@ -5,13 +5,22 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import ember
-from bench.measure import Metrics, emit_and_exit, now, rate, settled_rss, timed_collect
-from bench.workloads import RESTART_CHILDREN, RESTART_INTENSITY, SENDER_BATCH, SENDERS
+from bench.measure import (
+    Metrics,
+    emit_and_exit,
+    latency_metrics,
+    now,
+    rate,
+    settled_rss,
+    timed_collect,
+)
+from bench.systems import cluster_actors
+from bench.workloads import CALLERS, RESTART_CHILDREN, RESTART_INTENSITY, SENDER_BATCH, SENDERS
 from ember.supervisors import start_child
 
 TIMEOUT = 300.0
@@ -315,3 +324,100 @@ WORKLOADS = {
     "start_child_100k": start_children,
     "dynamic_shutdown": dynamic_shutdown,
 }
+
+
+# ---- two nodes, two processes -------------------------------------------------------------
+
+
+@asynccontextmanager
+async def two_nodes() -> AsyncIterator[Any]:
+    """Process B (``bench.cluster_peer ember``: node "b") and node "a" here, joined."""
+    from bench.cluster_peer import started
+
+    async with started("ember") as address:
+        async with ember.Node("a", listen="tcp://127.0.0.1:0", seeds=[address]) as node:
+            deadline = now() + 30.0
+            while "b" not in {member.name for member in node.members()}:
+                if now() > deadline:
+                    raise TimeoutError("node b did not join within 30 s")
+                await asyncio.sleep(0.01)
+            yield node
+
+
+def _dropped(node: Any) -> int:
+    carrier = node.remote.carrier.statistics()
+    return int(node.remote.stats.dropped_carrier) + sum(
+        v for k, v in carrier.items() if k.startswith("dropped")
+    )
+
+
+async def remote_one_way(count: int) -> Metrics:
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    async with two_nodes() as node:
+        notify = await node.spawn(cluster_actors.Notify, done)
+        receiver = await node.spawn(cluster_actors.RemoteCounter, count, notify, on="b")
+        sender = await node.spawn(Sender)
+        await receiver.call("get", timeout=5.0)  # the route is warm
+        dropped = _dropped(node)
+        start = now()
+        sender.cast(("go", receiver, count))
+        deadline = start + TIMEOUT
+        while not done.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(done), 0.5)
+            except TimeoutError:
+                lost = _dropped(node) - dropped
+                if lost or now() > deadline:
+                    got = await receiver.call("get", timeout=5.0)
+                    raise RuntimeError(
+                        f"remote one-way: {got} of {count} handled; {lost} frames/signals dropped"
+                    ) from None
+        seconds = now() - start
+        stats = node.remote.stats
+        frames = stats.frames_sent
+    return {
+        "count": count,
+        "seconds": seconds,
+        "rate": rate(count, seconds),
+        "frames_sent": frames,
+    }
+
+
+async def remote_call_latency(count: int) -> Metrics:
+    async with two_nodes() as node:
+        echo = await node.spawn(cluster_actors.RemoteEcho, on="b")
+        for _ in range(min(200, count)):  # warm up
+            await echo.call("get", timeout=5.0)
+        samples = []
+        for _ in range(count):
+            start = now()
+            await echo.call("get", timeout=5.0)
+            samples.append(now() - start)
+    return latency_metrics(samples)
+
+
+async def remote_call_throughput(count: int) -> Metrics:
+    per_caller = count // CALLERS
+    async with two_nodes() as node:
+        echo = await node.spawn(cluster_actors.RemoteEcho, on="b")
+        for _ in range(min(200, count)):
+            await echo.call("get", timeout=5.0)
+
+        async def caller() -> None:
+            for _ in range(per_caller):
+                await echo.call("get", timeout=30.0)
+
+        start = now()
+        await asyncio.wait_for(asyncio.gather(*(caller() for _ in range(CALLERS))), TIMEOUT)
+        seconds = now() - start
+    total = per_caller * CALLERS
+    return {"count": total, "seconds": seconds, "rate": rate(total, seconds), "callers": CALLERS}
+
+
+WORKLOADS.update(
+    {
+        "remote_one_way": remote_one_way,
+        "remote_call_latency": remote_call_latency,
+        "remote_call_throughput": remote_call_throughput,
+    }
+)

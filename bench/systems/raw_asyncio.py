@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.measure import Metrics, emit_and_exit, now, rate, settled_rss, timed_collect
+from bench.systems import zmq_raw
 from bench.workloads import RESTART_CHILDREN, SENDER_BATCH, SENDERS
 
 
@@ -333,3 +334,11 @@ WORKLOADS = {
     "start_child_100k": start_children,
     "dynamic_shutdown": dynamic_shutdown,
 }
+
+WORKLOADS.update(
+    {
+        "remote_one_way": zmq_raw.remote_one_way,
+        "remote_call_latency": zmq_raw.remote_call_latency,
+        "remote_call_throughput": zmq_raw.remote_call_throughput,
+    }
+)

@@ -158,3 +158,29 @@ class RestartParent(Actor):  # type: ignore[misc]
         elif message == "crash":
             self.reply_to = sender
             self.send(self.child, "crash")
+
+
+class Pipeliner(Actor):  # type: ignore[misc]
+    """On ("start", echo, total, outstanding) keeps ``outstanding`` "get"s in flight to
+    ``echo`` (another process) until ``total`` answers came, then answers the starter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = self.answered = self.total = 0
+        self.echo: ActorAddress | None = None
+        self.reply_to: ActorAddress | None = None
+
+    def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
+        if isinstance(message, int):
+            self.answered += 1
+            if self.answered == self.total:
+                self.send(self.reply_to, self.answered)
+            elif self.sent < self.total:
+                self.sent += 1
+                self.send(self.echo, "get")
+        elif isinstance(message, tuple) and message[0] == "start":
+            _start, self.echo, self.total, outstanding = message
+            self.reply_to = sender
+            for _ in range(min(outstanding, self.total)):
+                self.sent += 1
+                self.send(self.echo, "get")

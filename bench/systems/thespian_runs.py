@@ -12,9 +12,9 @@ from typing import Any
 
 from thespian.actors import ActorSystem
 
-from bench.measure import Metrics, now, rate, timed_collect
+from bench.measure import Metrics, latency_metrics, now, rate, timed_collect
 from bench.systems import thespian_actors as actors
-from bench.workloads import SENDERS
+from bench.workloads import CALLERS, SENDERS
 
 TIMEOUT = 600.0
 
@@ -96,6 +96,42 @@ def restart(system: ActorSystem, count: int) -> Metrics:
     }
 
 
+def remote_one_way(system: ActorSystem, count: int) -> Metrics:
+    """One sender process into one receiver process (a process per actor)."""
+    receiver = system.createActor(actors.Receiver)
+    sender = system.createActor(actors.Sender)
+    start = now()
+    counted = _ask(system, receiver, ("start", count, [sender], count))
+    seconds = now() - start
+    assert counted == count, counted
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
+
+
+def remote_call_latency(system: ActorSystem, count: int) -> Metrics:
+    """Sequential asks from this process to an actor in another."""
+    echo = system.createActor(actors.Echo)
+    for _ in range(min(50, count)):  # warm up
+        _ask(system, echo, "get")
+    samples = []
+    for _ in range(count):
+        start = now()
+        _ask(system, echo, "get")
+        samples.append(now() - start)
+    return latency_metrics(samples)
+
+
+def remote_call_throughput(system: ActorSystem, count: int) -> Metrics:
+    """CALLERS requests kept in flight by one actor to an echo actor (another process)."""
+    echo = system.createActor(actors.Echo)
+    pipeliner = system.createActor(actors.Pipeliner)
+    _ask(system, echo, "get")
+    start = now()
+    answered = _ask(system, pipeliner, ("start", echo, count, CALLERS))
+    seconds = now() - start
+    assert answered == count, answered
+    return {"count": count, "seconds": seconds, "rate": rate(count, seconds), "callers": CALLERS}
+
+
 def workloads(open_system: OpenSystem, memory: MemoryProbe) -> dict[str, Callable[[int], Metrics]]:
     """Bind each workload to a system base: a fresh system per measurement, always shut down."""
 
@@ -112,6 +148,9 @@ def workloads(open_system: OpenSystem, memory: MemoryProbe) -> dict[str, Callabl
         "ping_pong": bound(pingpong),
         "spawn": bound(spawn, memory),
         "restart": bound(restart),
+        "remote_one_way": bound(remote_one_way),
+        "remote_call_latency": bound(remote_call_latency),
+        "remote_call_throughput": bound(remote_call_throughput),
     }
 
 

@@ -17,6 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
+def runnable_examples() -> list[Path]:
+    """The example files: every ``examples/*.py`` but helper modules (``*_actors.py``),
+    which hold actor classes that node processes import by path."""
+    return sorted(p for p in EXAMPLES.glob("*.py") if not p.stem.endswith("_actors"))
+
+
 def load(name: str) -> ModuleType:
     """Import ``examples/<name>.py`` by path: the examples are files, not a package."""
     path = EXAMPLES / f"{name}.py"
@@ -33,14 +39,15 @@ async def run_example(name: str, capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", sorted(path.stem for path in EXAMPLES.glob("*.py")))
+@pytest.mark.parametrize("name", [path.stem for path in runnable_examples()])
 async def test_example_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     out = await run_example(name, capsys)
     assert out.strip(), f"examples/{name}.py printed nothing"
 
 
 def test_the_demo_tours_every_example() -> None:
-    assert {stop.file for stop in TOUR} == {path.name for path in EXAMPLES.glob("*.py")}
+    assert {stop.file for stop in TOUR} == {path.name for path in runnable_examples()}
+    assert (EXAMPLES / "cluster_actors.py").is_file()  # the helper is skipped, not missing
 
 
 async def test_counter_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,6 +100,28 @@ async def test_links_and_monitors_example(capsys: pytest.CaptureFixture[str]) ->
     assert "crashes=1, exited=4, actors=1" in out
 
 
+async def test_cluster_example(capsys: pytest.CaptureFixture[str]) -> None:
+    out = await run_example("cluster", capsys)
+    for name in ("a", "b", "c"):
+        assert f"call('where') -> 'worker-{name} on node {name}', call('get') -> 12" in out
+    assert "register_global('scoreboard', worker-a) -> True" in out
+    assert "asked on node b: whereis_global('scoreboard') -> <ActorRef a#" in out
+    assert "register_global('scoreboard', worker-b) -> False" in out
+    assert "client.members_of('workers') -> 3 members: ['a', 'b', 'c']" in out
+    assert "the waiting call raised ActorExited('noconnection')" in out
+    assert "the Watcher got Exit(ref=<ActorRef c#" in out
+    assert "reason='noconnection'), " in out
+    assert "the Watcher got Down(id=1, ref=<ActorRef c#" in out
+    noticed = re.findall(r"node [ab] saw c go down (-?[0-9]+) ms after the kill", out)
+    assert len(noticed) == 2
+    assert all(int(ms) < 2000 for ms in noticed)  # the reset connection, not the detector
+    assert "a new call('get') to worker-c raised ActorExited('noconnection')" in out
+    assert "node a sees members ['a', 'b', 'client']" in out
+    assert "members_of('workers') -> ['a', 'b']" in out
+    assert "whereis_global('c-only') -> None" in out
+    assert "All three node processes have stopped." in out
+
+
 def test_ember_demo_runs_the_tour() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "ember", "demo"],
@@ -103,15 +132,18 @@ def test_ember_demo_runs_the_tour() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "=== 1/3  A Counter actor" in done.stdout
-    assert "=== 2/3  Links and monitors" in done.stdout
-    assert "=== 3/3  Supervision" in done.stdout
+    assert "=== 1/4  A Counter actor" in done.stdout
+    assert "=== 2/4  Links and monitors" in done.stdout
+    assert "=== 3/4  Supervision" in done.stdout
+    assert "=== 4/4  A cluster of three node processes" in done.stdout
     assert "call('get') -> 6" in done.stdout
     assert "reason='noproc'" in done.stdout
     assert "=== What the tour showed" in done.stdout
     assert "1. examples/counter.py:" in done.stdout
     assert "2. examples/links_and_monitors.py:" in done.stdout
     assert "3. examples/supervision_tree.py:" in done.stdout
+    assert "4. examples/cluster.py:" in done.stdout
+    assert "ActorExited('noconnection')" in done.stdout
     assert done.stderr == ""
 
 

@@ -32,14 +32,21 @@ def add_cluster_commands(commands: Any) -> None:
     node = commands.add_parser("node", help="run a cluster node until SIGTERM/SIGINT")
     node.add_argument("--name", required=True, help="the node's name, unique in the cluster")
     node.add_argument("--listen", required=True, help="tcp://127.0.0.1:PORT or ipc://PATH")
-    node.add_argument("--seed", action="append", default=[], help="a node to join through")
+    node.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        help="a node to join through: ADDRESS, or NAME@ADDRESS (required with --keys)",
+    )
     node.add_argument("--keys", help="a directory made by `ember keys` (CurveZMQ)")
     node.add_argument("--app", help="module:ApplicationClass to run on this node")
     node.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     node.set_defaults(handler=lambda args: run(_node(args)))
 
     status = commands.add_parser("status", help="print the members of a cluster and their counters")
-    status.add_argument("--seed", required=True, help="the address of any member")
+    status.add_argument(
+        "--seed", required=True, help="any member: ADDRESS, or NAME@ADDRESS with --keys"
+    )
     status.add_argument("--keys", help="a directory made by `ember keys`, if the cluster uses keys")
     status.add_argument(
         "--name",

@@ -79,6 +79,16 @@ TOUR = (
         "rest_for_one, one_for_all), back off between restarts, escalate when a child "
         "crashes too often, and a DynamicSupervisor starts children on demand",
     ),
+    Stop(
+        "cluster.py",
+        "A cluster of three node processes, and what happens when one is killed",
+        "spawn(..., on=) starts an actor on another node (its class travels by import "
+        "path), remote calls and casts work as local ones, a global name and a process "
+        "group are seen from every node, and when a node is SIGKILLed the others notice "
+        "within milliseconds: links and monitors to its actors fire with 'noconnection', "
+        "calls to it fail at once, its names and group members are dropped, and the "
+        "surviving nodes keep serving",
+    ),
 )
 
 

@@ -8,7 +8,9 @@ then ``down``. So a node declared down stays down for that incarnation: it
 must restart (new incarnation) to come back, as Akka quarantines a downed node.
 
 A node joins by gossiping its own row to its seed addresses until it hears
-back. Every member sends every other a heartbeat each ``heartbeat_interval``;
+back. A seed is ``ADDRESS`` or ``NAME@ADDRESS``; with keys it must be named, so
+that the joining node knows which public key the seed must prove it holds.
+Every member sends every other a heartbeat each ``heartbeat_interval``;
 a phi-accrual detector per peer turns their arrival times into suspicion, and
 a peer whose phi crosses the threshold is declared down (about 1.8 s of
 silence with the defaults: a pause under 1 s never is). A dropped connection
@@ -127,7 +129,7 @@ class Membership:
         self._lost = lost
         self.table[self.name] = MemberRow(self.name, self.incarnation, address, UP, 1)
         for seed in self.seeds:
-            self.carrier.connect(_seed_peer(seed), seed)
+            self.carrier.connect(_seed_peer(seed), _seed_address(seed))
         if not self.seeds:
             self._joined.set()
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -265,5 +267,13 @@ class Membership:
         ]
 
 
-def _seed_peer(address: str) -> str:
-    return f"seed:{address}"
+def _seed_peer(seed: str) -> str:
+    """The peer a seed is reached as: its name if given (``NAME@ADDRESS``, needed
+    with keys, to know the seed's public key), else a label for the address."""
+    name, at, _ = seed.partition("@")
+    return name if at and "://" not in name else f"seed:{seed}"
+
+
+def _seed_address(seed: str) -> str:
+    name, at, address = seed.partition("@")
+    return address if at and "://" not in name else seed

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from ember.cluster import Node
+from ember.cluster import Node, Security
 
 from ._wait import wait_until
 
@@ -43,6 +43,7 @@ class LocalCluster:
         app: str | None = None,
         start_timeout: float = 20.0,
         log_level: str = "WARNING",
+        keys: str | os.PathLike[str] | None = None,
     ) -> None:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
@@ -52,6 +53,7 @@ class LocalCluster:
         self.app = app
         self.start_timeout = start_timeout
         self.log_level = log_level
+        self.keys = None if keys is None else str(keys)
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self.addresses: dict[str, str] = {}
         self._directory: tempfile.TemporaryDirectory[str] | None = None
@@ -68,8 +70,11 @@ class LocalCluster:
         try:
             for name in self.names:
                 await self.start_node(name)
-            seed = self.addresses[self.names[0]]
-            self._client = Node("client", listen=self._listen("client"), seeds=[seed])
+            seed = f"{self.names[0]}@{self.addresses[self.names[0]]}"
+            security = None if self.keys is None else Security(self.keys, "client")
+            self._client = Node(
+                "client", listen=self._listen("client"), seeds=[seed], security=security
+            )
             await self._client.start()
             await self.wait_members(self.names)
         except BaseException:
@@ -98,11 +103,14 @@ class LocalCluster:
         command = [sys.executable, "-m", "ember", "node", "--name", name]
         command += ["--listen", self._listen(name), "--log-level", self.log_level]
         if self._client is not None:  # a restart: join through the client, always up
-            command += ["--seed", self._client.remote.carrier.address]
+            command += ["--seed", f"client@{self._client.remote.carrier.address}"]
         elif self.addresses:
-            command += ["--seed", self.addresses[self.names[0]]]
+            first = self.names[0]
+            command += ["--seed", f"{first}@{self.addresses[first]}"]
         if self.app:
             command += ["--app", self.app]
+        if self.keys:
+            command += ["--keys", self.keys]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([*self.pythonpath, env.get("PYTHONPATH", "")])
         process = await asyncio.create_subprocess_exec(
