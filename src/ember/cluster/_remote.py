@@ -169,14 +169,32 @@ class RemoteLayer:
 
     # ---- sending: one frame per peer per loop turn ---------------------------------------
 
+    def queue_runtime(self, peer: str, signal: Call | Reply) -> None:
+        """Queue a call or reply the runtime built (see ``Encoder.encode_runtime_signal``)."""
+        try:
+            data = self._encoder.encode_runtime_signal(signal)
+        except UnencodableMessage as exc:
+            self.stats.unencodable += 1
+            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
+            raise
+        self._enqueue(peer, data)
+
     def queue(self, peer: str, signal: Signal) -> bool:
-        """Encode ``signal`` and queue it for ``peer``; False if it could not be encoded."""
+        """Encode ``signal`` and queue it for ``peer`` (sent at the end of this loop turn).
+
+        Raises:
+            UnencodableMessage: the signal carries something the wire cannot.
+        """
         try:
             data = self._encoder.encode_signal(signal)
         except UnencodableMessage as exc:
             self.stats.unencodable += 1
             self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
             raise
+        self._enqueue(peer, data)
+        return True
+
+    def _enqueue(self, peer: str, data: bytes) -> None:
         box = self._outbox.get(peer)
         if box is None:
             self._outbox[peer] = [data]
@@ -185,7 +203,6 @@ class RemoteLayer:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
-        return True
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -222,14 +239,19 @@ class RemoteLayer:
     # ---- ember.actors.Transport: outbound operations ----------------------------------------
 
     def send_remote(self, ref: ActorRef, kind: int, message: Any) -> None:
-        if not self._reachable(ref.node) or not self._current(ref):
+        peer = ref.node
+        if self.directory.incarnation_of(peer) != ref.incarnation:  # lost, or a dead incarnation
             self.stats.dropped_no_peer += 1
             self._endpoint.count_dead_letter()
             return
         try:
-            self.queue(ref.node, Send(ref, kind, message))
-        except UnencodableMessage:
+            data = self._encoder.encode_send(ref, kind, message)
+        except UnencodableMessage as exc:
+            self.stats.unencodable += 1
+            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
             self._endpoint.count_dead_letter()
+            return
+        self._enqueue(peer, data)
 
     async def call_remote(self, ref: ActorRef, message: Any, timeout: float | None) -> Any:
         peer = ref.node
@@ -241,7 +263,9 @@ class RemoteLayer:
         self._peers[peer].calls.add(call_id)
         node = self.node
         try:
-            self.queue(peer, Call(ref, message, call_id, node.name, node.incarnation, timeout))
+            self.queue_runtime(
+                peer, Call(ref, message, call_id, node.name, node.incarnation, timeout)
+            )
             if timeout is None:
                 return await future
             try:
@@ -415,7 +439,7 @@ class RemoteLayer:
                 return  # the caller's node is gone: nobody is waiting
             payload = value if ok else _error_term(value)
             try:
-                self.queue(peer, Reply(call.call_id, ok, payload))
+                self.queue_runtime(peer, Reply(call.call_id, ok, payload))
             except UnencodableMessage as exc:
                 self.queue(peer, Reply(call.call_id, False, ("unencodable", str(exc))))
 
