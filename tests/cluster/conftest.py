@@ -8,13 +8,13 @@ is skipped, with the import error as the reason.
 
 from __future__ import annotations
 
-import asyncio
-import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from cluster_harness import CARRIERS, Cluster, zmq_missing
+
+from loop_harness import no_unhandled_loop_errors  # noqa: F401 (an autouse fixture)
 
 _ZMQ_MISSING = zmq_missing()
 
@@ -37,16 +37,3 @@ async def cluster(carrier: str) -> AsyncIterator[Cluster]:
     every node is closed after the test."""
     async with Cluster(carrier) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-async def no_unhandled_loop_errors() -> AsyncIterator[None]:
-    """Fail a test whose event loop reported an error nobody handled."""
-    loop = asyncio.get_running_loop()
-    errors: list[dict[str, Any]] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _, context: errors.append(context))
-    yield
-    gc.collect(0)
-    loop.set_exception_handler(previous)
-    assert errors == [], f"the event loop reported unhandled errors: {errors}"

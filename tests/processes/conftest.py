@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ember.testing import LocalCluster
+from loop_harness import no_unhandled_loop_errors  # noqa: F401 (an autouse fixture)
 
 HERE = Path(__file__).parent
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
 import os
 import shutil
 import stat
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import zmq
 import zmq.auth
+from carrier_harness import StartCarrier
 
 from ember.actors import InvalidArgument
 from ember.cluster import (
@@ -27,56 +25,6 @@ from ember.cluster import (
 )
 from ember.cluster._security import check_address
 from ember.testing import wait_until
-
-
-class Inbox:
-    """What a carrier delivered: frames with their keys, and the peers it lost."""
-
-    def __init__(self) -> None:
-        self.frames: list[bytes] = []
-        self.keys: list[str | None] = []
-        self.lost: list[str] = []
-
-    def on_frame(self, frame: bytes, key: str | None) -> None:
-        self.frames.append(frame)
-        self.keys.append(key)
-
-    def on_peer_lost(self, peer: str) -> None:
-        self.lost.append(peer)
-
-
-StartCarrier = Callable[..., Awaitable[tuple[ZmqCarrier, Inbox]]]
-
-
-@pytest.fixture(autouse=True)
-async def no_unhandled_loop_errors() -> AsyncIterator[None]:
-    """Fail a test whose event loop reported an error nobody handled (a reader callback's)."""
-    loop = asyncio.get_running_loop()
-    errors: list[dict[str, Any]] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _, context: errors.append(context))
-    yield
-    gc.collect(0)
-    loop.set_exception_handler(previous)
-    assert errors == [], f"the event loop reported unhandled errors: {errors}"
-
-
-@pytest.fixture
-async def start_carrier() -> AsyncIterator[StartCarrier]:
-    """``await start_carrier(name, listen=..., **options)``: a running carrier, stopped after."""
-    started: list[ZmqCarrier] = []
-
-    async def start(
-        name: str, listen: str = "tcp://127.0.0.1:0", **options: Any
-    ) -> tuple[ZmqCarrier, Inbox]:
-        carrier, inbox = ZmqCarrier(name, listen, **options), Inbox()
-        await carrier.start(inbox.on_frame, inbox.on_peer_lost)
-        started.append(carrier)
-        return carrier, inbox
-
-    yield start
-    for carrier in started:
-        await carrier.stop()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from supervised import Log
 
 import ember
 from ember.testing import Probe
+from loop_harness import no_unhandled_loop_errors  # noqa: F401 (an autouse fixture)
 
 
 @pytest.fixture
