@@ -8,8 +8,8 @@ b and c, talking over ZeroMQ on 127.0.0.1, and joins this process to their
 cluster as a fourth node, ``client``. The example shows:
 
 - the members, and a ``Worker`` spawned on each node with ``spawn(..., on=)``
-  (the class travels by its import path, ``cluster_actors:Worker``, so the
-  nodes import it from examples/cluster_actors.py);
+  (the class travels by its import path, ``demo_actors:Worker``, so the
+  nodes import it from examples/demo_actors.py);
 - calls and casts to those remote refs, with the same API as local ones;
 - a global name registered for an actor on one node and found from another,
   and a process group with a member on every node;
@@ -32,10 +32,10 @@ from ember.cli import run
 from ember.testing import LocalCluster, wait_until
 
 EXAMPLES = Path(__file__).resolve().parent
-if str(EXAMPLES) not in sys.path:  # so this process imports cluster_actors as the nodes do
+if str(EXAMPLES) not in sys.path:  # so this process imports demo_actors as the nodes do
     sys.path.insert(0, str(EXAMPLES))
 
-from cluster_actors import Worker  # noqa: E402
+from demo_actors import Worker  # noqa: E402
 
 
 class Watcher(ember.Actor):

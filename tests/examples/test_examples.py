@@ -47,7 +47,7 @@ async def test_example_runs(name: str, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_the_demo_tours_every_example() -> None:
     assert {stop.file for stop in TOUR} == {path.name for path in runnable_examples()}
-    assert (EXAMPLES / "cluster_actors.py").is_file()  # the helper is skipped, not missing
+    assert (EXAMPLES / "demo_actors.py").is_file()  # the helper is skipped, not missing
 
 
 async def test_counter_example(capsys: pytest.CaptureFixture[str]) -> None:

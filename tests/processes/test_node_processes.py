@@ -138,3 +138,18 @@ async def test_a_cluster_with_keys_refuses_a_node_with_an_unknown_key(tmp_path: 
         async with rogue:
             assert [member.name for member in rogue.members()] == ["rogue"]
         assert "rogue" not in {member.name for member in cluster.client.members()}
+
+
+async def test_a_node_paused_past_detection_learns_it_was_declared_down_and_exits(
+    cluster: LocalCluster,
+) -> None:
+    cluster.pause("b")
+    await cluster.wait_down("b", within=3.0)
+    survivors = {"a", "c", "client"}
+    cluster.resume("b")
+    process = cluster.processes["b"]
+    async with asyncio.timeout(10):
+        assert await process.wait() == 3  # told it is down: it exits for a restart
+    assert {member.name for member in cluster.client.members()} == survivors
+    await cluster.start_node("b")  # a new incarnation joins
+    await cluster.wait_members(["a", "b", "c"])

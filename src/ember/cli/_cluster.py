@@ -93,8 +93,10 @@ async def _node(args: argparse.Namespace) -> int:
         if app_class is not None:
             app = app_class({"node": args.name})
             await app.start(node)
+        declared_down = asyncio.Event()
+        node.on_declared_down(declared_down.set)
         print(f"ember node {node.name} listening on {node.remote.carrier.address}", flush=True)
-        waits = [asyncio.ensure_future(stop.wait())]
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(declared_down.wait())]
         if app is not None:
             waits.append(asyncio.ensure_future(app.stopped()))
         _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -103,6 +105,10 @@ async def _node(args: argparse.Namespace) -> int:
         if app is not None:
             await app.stop()
         logging.getLogger("ember.cluster").info("node %s leaving the cluster", node.name)
+    if declared_down.is_set():
+        # Exit non-zero so that a process supervisor restarts the node: a new
+        # incarnation is the only way back into the cluster.
+        return 3
     return 0
 
 

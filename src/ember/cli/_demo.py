@@ -141,5 +141,8 @@ def demo(args: argparse.Namespace) -> int:
         text = f"{number}. examples/{stop.file}: {stop.showed}."
         print(textwrap.fill(text, width=88, initial_indent="  ", subsequent_indent="     "))
     print()
-    print("Read the examples' source next to docs/concepts.md; run the tests with `make test`.")
+    print(
+        "Read the examples' source next to docs/concepts.md and docs/clustering.md; "
+        "run the tests with `make test`."
+    )
     return 0

@@ -95,6 +95,9 @@ class Membership:
         self._lost: Callable[[str], None] | None = None
         self.on_up: list[Callable[[str], None]] = []
         self.on_down: list[Callable[[str], None]] = []
+        self.on_quarantined: list[Callable[[], None]] = []
+        self.quarantined = False
+        self._told: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._joined = asyncio.Event()
 
@@ -113,8 +116,28 @@ class Membership:
             if detector is not None and self.incarnation_of(envelope.node) == envelope.incarnation:
                 detector.heartbeat(time.monotonic())
             return
+        sender = self.table.get(envelope.node)
+        if (
+            sender is not None
+            and sender.status == DOWN
+            and sender.incarnation == envelope.incarnation
+        ):
+            # A quarantined node: nothing it says is believed (it may think everyone
+            # else is down), but it is told, once a second, that it is down.
+            self._tell_quarantined(sender)
+            return
         for row in signal.table:
             self._merge(row)  # a newcomer comes up here, and is told everything we know
+
+    def _tell_quarantined(self, row: MemberRow) -> None:
+        now = time.monotonic()
+        if now - self._told.get(row.name, -1.0) < 1.0:
+            return
+        self._told[row.name] = now
+        assert self._queue is not None
+        peer = f"quarantined:{row.name}"
+        self.carrier.connect(peer, row.address)
+        self._queue(peer, Gossip((row,)))
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -185,15 +208,27 @@ class Membership:
 
     def _check(self) -> None:
         now = time.monotonic()
-        for peer, detector in list(self._detectors.items()):
-            if not detector.available(now):
-                LOGGER.warning(
-                    "node %s: peer %s is not responding (phi %.1f); declaring it down",
-                    self.name,
-                    peer,
-                    detector.phi(now),
-                )
-                self.declare_down(peer)
+        silent = [peer for peer, d in self._detectors.items() if not d.available(now)]
+        if len(silent) >= 2 and len(silent) == len(self._detectors):
+            # Every peer fell silent at the same moment: far more likely this node was
+            # paused (SIGSTOP, a blocked loop) than all of them. Do not accuse them;
+            # if they declared this node down, they will say so and it will restart.
+            LOGGER.warning(
+                "node %s: every peer was silent at once; this node was probably paused",
+                self.name,
+            )
+            for peer in silent:  # start their histories afresh: the pause was ours
+                self._detectors[peer] = detector = PhiAccrualDetector(self.settings.phi)
+                detector.heartbeat(now)
+            return
+        for peer in silent:
+            LOGGER.warning(
+                "node %s: peer %s is not responding (phi %.1f); declaring it down",
+                self.name,
+                peer,
+                self._detectors[peer].phi(now),
+            )
+            self.declare_down(peer)
 
     def _gossip_to(self, peer: str) -> None:
         assert self._queue is not None
@@ -203,8 +238,15 @@ class Membership:
 
     def _merge(self, row: MemberRow) -> None:
         if row.name == self.name:
-            if row.incarnation == self.incarnation and row.status == DOWN:
-                LOGGER.error("node %s: the cluster has declared this node down", self.name)
+            if row.incarnation == self.incarnation and row.status == DOWN and not self.quarantined:
+                self.quarantined = True
+                LOGGER.error(
+                    "node %s: the cluster has declared this node down; it must restart "
+                    "(a new incarnation) to rejoin",
+                    self.name,
+                )
+                for callback in self.on_quarantined:
+                    callback()
             return
         current = self.table.get(row.name)
         kept = merge(current, row)
@@ -250,7 +292,7 @@ class Membership:
 
     def peer_lost(self, peer: str) -> None:
         """The carrier lost its connection to ``peer`` (e.g. the process was killed)."""
-        if not peer.startswith("seed:"):
+        if not peer.startswith(("seed:", "quarantined:")):
             self.declare_down(peer)
 
     # ---- queries -----------------------------------------------------------------------------

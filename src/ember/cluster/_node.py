@@ -16,6 +16,7 @@ semantics, with ``"noconnection"`` when a node is lost.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,6 +216,12 @@ class Node(Registries, LocalNode):
         return ref
 
     # ---- members and node monitors ----------------------------------------------------------
+
+    def on_declared_down(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` if the cluster declares this node down (it was unreachable
+        too long). Such a node must restart, with a new incarnation, to rejoin."""
+        if self._membership is not None:
+            self._membership.on_quarantined.append(callback)
 
     def members(self) -> list[Member]:
         """The live members of the cluster (this node included), each with ``.name``."""

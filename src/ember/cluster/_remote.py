@@ -222,8 +222,10 @@ class RemoteLayer:
                 self._send_frame(peer, batch)
 
     def _send_frame(self, peer: str, batch: list[bytes]) -> None:
-        if peer.startswith("seed:"):
-            seq = 0  # to a seed we cannot name yet: membership only, outside any stream
+        if peer.startswith(("seed:", "quarantined:")):
+            seq = (
+                0  # outside any stream (a seed not yet named, a quarantined node): membership only
+            )
         else:
             seq = self._seq_out[peer] = self._seq_out[peer] + 1
         frame = self._encoder.encode_frame(seq, batch)

@@ -1,7 +1,7 @@
 """The actor class that examples/cluster.py spawns on the nodes of its cluster.
 
 It lives in a module of its own because a class spawned on another node
-travels by its import path (``cluster_actors:Worker``), never pickled: the
+travels by its import path (``demo_actors:Worker``), never pickled: the
 node imports it. So it must be importable there, here through the
 ``PYTHONPATH`` that ``ember.testing.LocalCluster(pythonpath=[...])`` gives the
 node processes. This file is a helper, not an example to run.
