@@ -1,14 +1,19 @@
-"""ember.cluster: nodes connected over ZeroMQ (work in progress).
+"""ember.cluster: nodes connected over ZeroMQ, with the semantics of one node.
 
-What exists so far: the phi-accrual failure detector that membership will use,
-and the wire codec (signals, envelopes, limits, the type registry).
+``Node`` (exported as ``ember.Node``) joins a cluster when given ``listen``;
+beneath it: the wire codec (``_wire``, ``_signals``, ``_terms``, ``_registry``),
+the ZeroMQ carrier and CurveZMQ security (``_zmq_transport``, ``_security``),
+the remote layer that implements ``ember.actors.Transport`` (``_remote``),
+membership with phi-accrual failure detection (``_membership``, ``_phi``), and
+global names and process groups (``_global_names``, ``_groups``). See
+docs/clustering.md.
 """
 
 from ._carrier import Carrier
 from ._global_names import GlobalNames
 from ._groups import ProcessGroups
 from ._membership import Member, MembershipSettings
-from ._node import Node, NodeDown, NodeUp
+from ._node import ClusterStatistics, Node, NodeDown, NodeUp
 from ._phi import PhiAccrualDetector, PhiSettings
 from ._registry import TypeRegistry
 from ._remote import RemoteLayer
@@ -39,6 +44,7 @@ __all__ = [
     "Call",
     "Carrier",
     "CarrierNotRunning",
+    "ClusterStatistics",
     "Demonitor",
     "DownSignal",
     "Encoder",

@@ -15,6 +15,7 @@ semantics, with ``"noconnection"`` when a node is lost.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from ember.actors import (
     InvalidArgument,
     LocalNode,
     NameTaken,
+    NodeStatistics,
     SpawnFailed,
 )
 
@@ -37,9 +39,23 @@ from ._registry import TypeRegistry
 from ._remote import RemoteLayer
 from ._service import class_path
 
-__all__ = ["Node", "NodeDown", "NodeUp"]
+__all__ = ["ClusterStatistics", "Node", "NodeDown", "NodeUp"]
 
 LOGGER = logging.getLogger("ember.cluster")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterStatistics(NodeStatistics):
+    """``NodeStatistics`` plus the wire's counters (all zero on a local node)."""
+
+    frames_sent: int = 0
+    frames_received: int = 0
+    dropped_signals: int = 0
+    malformed_frames: int = 0
+    stale_frames: int = 0
+    spoofed_frames: int = 0
+    unencodable: int = 0
+    lost_frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +238,30 @@ class Node(Registries, LocalNode):
         too long). Such a node must restart, with a new incarnation, to rejoin."""
         if self._membership is not None:
             self._membership.on_quarantined.append(callback)
+
+    def statistics(self) -> ClusterStatistics:
+        """The local counters, plus what crossed (or failed to cross) the wire.
+
+        Every frame or signal dropped at a limit is counted here: ``dropped_signals``
+        (a full send queue, a lost peer), ``malformed_frames``, ``stale_frames``
+        (from a dead incarnation or a replay), ``spoofed_frames``, ``unencodable``.
+        """
+        local = super().statistics()
+        remote = self._remote
+        if remote is None:
+            return ClusterStatistics(**dataclasses.asdict(local))
+        stats = remote.stats
+        return ClusterStatistics(
+            **dataclasses.asdict(local),
+            frames_sent=stats.frames_sent,
+            frames_received=stats.frames_received,
+            dropped_signals=stats.dropped_carrier + stats.dropped_no_peer,
+            malformed_frames=sum(stats.malformed.values()),
+            stale_frames=sum(stats.stale.values()) + sum(stats.replayed.values()),
+            spoofed_frames=sum(stats.spoofed.values()),
+            unencodable=stats.unencodable,
+            lost_frames=sum(stats.gaps.values()),
+        )
 
     def members(self) -> list[Member]:
         """The live members of the cluster (this node included), each with ``.name``."""

@@ -99,7 +99,12 @@ class LocalCluster:
         return f"ipc://{self._directory.name}/{name}.sock"
 
     async def start_node(self, name: str) -> None:
-        """Start (or restart) node ``name`` and wait until it listens."""
+        """Start (or restart) node ``name`` and wait until it listens.
+
+        A process still running under that name is stopped first.
+        """
+        if name in self.processes:
+            await self.stop(name)
         command = [sys.executable, "-m", "ember", "node", "--name", name]
         command += ["--listen", self._listen(name), "--log-level", self.log_level]
         if self._client is not None:  # a restart: join through the client, always up
