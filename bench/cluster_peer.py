@@ -5,6 +5,7 @@ driver's node joins and spawns actors on) or ``raw`` (a bare pyzmq ROUTER served
 ``bench.systems.zmq_raw``). It prints ``ready ADDRESS`` once it listens, then serves until
 its stdin closes: the driver (process A) holds the other end, so B ends with A, even
 when A is killed. :func:`started` is A's side: start B, read its address, stop it.
+With ``BENCH_PEER_PROFILE=PATH`` in its environment, B runs under cProfile into PATH.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ READY = "ready "
 
 def loop_name() -> str:
     """``uvloop`` or ``asyncio``: the kind of the running loop (B runs on the same kind)."""
-    return "uvloop" if type(asyncio.get_running_loop()).__module__.startswith("uvloop") else "asyncio"
+    return (
+        "uvloop" if type(asyncio.get_running_loop()).__module__.startswith("uvloop") else "asyncio"
+    )
 
 
 @asynccontextmanager
@@ -43,7 +46,8 @@ async def started(system: str) -> AsyncIterator[str]:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    assert process.stdin is not None and process.stdout is not None
+    assert process.stdin is not None
+    assert process.stdout is not None
     try:
         try:
             async with asyncio.timeout(START_TIMEOUT):
@@ -117,7 +121,13 @@ def main() -> int:
         await serve()
         return {}
 
-    run_on_loop(loop, serve_then_report)
+    profile = os.environ.get("BENCH_PEER_PROFILE")  # a path: cProfile process B into it
+    if profile:
+        import cProfile
+
+        cProfile.runctx("run_on_loop(loop, serve_then_report)", globals(), locals(), profile)
+    else:
+        run_on_loop(loop, serve_then_report)
     return 0
 
 

@@ -9,7 +9,10 @@ from bench.targets import TARGETS
 from bench.workloads import SYSTEMS, WORKLOADS
 
 SYSTEM_NOTES = {
-    "raw": "bare asyncio, no framework: the ceiling (deque mailboxes, one future per wake-up)",
+    "raw": "bare asyncio, no framework: the ceiling (deque mailboxes, one future per wake-up); "
+    "for the two-node workloads, bare pyzmq between two processes (add_reader-driven "
+    "non-blocking DEALER/ROUTER, ember's frame shapes, 100 casts per frame)",
+    "raw-unbatched": "the two-node raw pyzmq ceiling with one message per frame",
     "ember": "this project, through its public API",
     "pykka": "pykka ThreadingActor: one OS thread per actor",
     "thespian-simple": "thespian simpleSystemBase: all actors run synchronously in the caller's thread (a test base, not a server)",
@@ -17,6 +20,8 @@ SYSTEM_NOTES = {
 }
 
 EXTRA_COLUMNS: tuple[tuple[str, str, Callable[[float], str]], ...] = (  # metric, header, format
+    ("p50_us", "p50", lambda v: f"{v:,.0f} µs"),
+    ("p99_us", "p99", lambda v: f"{v:,.0f} µs"),
     ("us_per_restart", "µs / restart", lambda v: f"{v:,.1f} µs"),
     ("shutdown_ms", "shutdown", lambda v: _millis(v)),
     ("start_rate", "start_child (untimed fill)", lambda v: f"{human(v)}/s"),
@@ -169,7 +174,8 @@ def _targets(cells: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Targets",
         "",
-        "The issues' targets (issue 2: the local runtime; issue 3: supervisors), checked "
+        "The issues' targets (issue 2: the local runtime; issue 3: supervisors; cluster: two "
+        "nodes in two processes on this machine), checked "
         "against ember's figures in this run on uvloop, as issue 2 specifies "
         "(`bench/targets.py`). The last column is the same figure on the default asyncio "
         "loop, for information only.",

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 SENDERS = 4  # one-way: senders into one receiver
 SENDER_BATCH = 1_000  # one-way: a sender yields to the loop after this many messages
 
-SYSTEMS = ("raw", "ember", "pykka", "thespian-simple", "thespian-tcp")
+CALLERS = 100  # remote_call_throughput: concurrent callers in process A
+PER_FRAME = 100  # remote_one_way, raw pyzmq: messages per frame (raw-unbatched: 1)
+
+SYSTEMS = ("raw", "raw-unbatched", "ember", "pykka", "thespian-simple", "thespian-tcp")
 
 RESTART_CHILDREN = 100  # restart_throughput: children under the one supervisor
 RESTART_INTENSITY = (10**9, 1.0)  # (intensity, period): the supervisor never gives up
@@ -186,6 +189,63 @@ WORKLOADS: dict[str, Workload] = {
             {"raw": 100_000, "ember": 100_000},
             repeats=3,
             not_available={"pykka": NO_SUPERVISION},
+        ),
+        Workload(
+            "remote_one_way",
+            "Two nodes: one-way casts from process A to process B",
+            "msgs/s",
+            "Two processes on this machine over loopback TCP (127.0.0.1). ember: node `a` "
+            "(this process) and node `b` (a `bench.cluster_peer` process on the same kind of "
+            'loop); an actor in `a` casts `("add", 1)` `count` times to an actor spawned '
+            f"on `b` (`mailbox_limit` above the count), yielding to the loop every "
+            f"{SENDER_BATCH:,} casts so the remote layer coalesces each turn's casts into one "
+            'frame; `b`\'s actor casts `("done", n)` back when it has counted them all. Timed '
+            "from the first cast to that answer. raw = bare pyzmq with ember's design (DEALER "
+            "to ROUTER, non-blocking sockets driven by `loop.add_reader`) and message shapes "
+            '(`[0, ref, 0, ("add", 1)]` in a `[1, node, incarnation, seq, signals]` '
+            f"MessagePack envelope), {PER_FRAME} messages per frame, no HWM; raw-unbatched = "
+            "the same, one message per frame. ember runs 200k, not 500k: with 500k node `b` was "
+            "declared down mid-run in 2 runs of 3 (its receive backlog held its loop for ~2 s, "
+            "past the failure detector's ~1.8 s). thespian-tcp = a sender actor's process into a "
+            "receiver actor's process (multiprocTCPBase), far fewer messages.",
+            {
+                "raw": 500_000,
+                "raw-unbatched": 300_000,
+                # 500k fails 2 runs in 3: node b's receive drains its whole backlog
+                # (~2 s) in one loop callback, heartbeats stall and b is declared down.
+                "ember": 200_000,
+                "thespian-tcp": 2_000,
+            },
+            quick_divisor={"thespian-tcp": 4},
+        ),
+        Workload(
+            "remote_call_latency",
+            "Two nodes: sequential remote calls, latency",
+            "calls/s",
+            'Sequential `await ref.call("get")` from node `a` (this process, outside any '
+            "actor) to an actor on node `b` (another process, loopback TCP); after 200 "
+            "warm-up calls each call is timed alone: p50 and p99 in µs, and calls/s over the "
+            "sum. raw = bare pyzmq request/reply with ember's frame shapes (a call "
+            "`[1, ref, msg, call_id, node, incarnation, timeout]`, a reply "
+            "`[2, call_id, True, value]`), add_reader-driven: the ceiling. thespian-tcp = "
+            "`ActorSystem.ask` to an actor (its own process). Cross-process latency varies "
+            "3-5x from run to run on this machine (peers.md: the kernel may put both sides "
+            "on one vCPU or on two): compare with raw in the same run.",
+            {"raw": 20_000, "ember": 20_000, "thespian-tcp": 2_000},
+            quick_divisor={"thespian-tcp": 4},
+        ),
+        Workload(
+            "remote_call_throughput",
+            f"Two nodes: {CALLERS} concurrent remote callers",
+            "calls/s",
+            f"{CALLERS} tasks in node `a` (this process) each call an actor on node `b` "
+            "(another process) in a loop; calls/s over all of them. raw = the same with bare "
+            f"pyzmq: {CALLERS} requests outstanding on one DEALER/ROUTER pair, each loop "
+            "turn's requests in one frame, each drain's replies in one frame (as ember "
+            "coalesces). thespian-tcp = one actor keeping "
+            f"{CALLERS} asks in flight to an echo actor (each actor its own process).",
+            {"raw": 200_000, "ember": 100_000, "thespian-tcp": 2_000},
+            quick_divisor={"thespian-tcp": 4},
         ),
     )
 }

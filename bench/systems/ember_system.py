@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import ember
@@ -334,19 +334,31 @@ async def two_nodes() -> AsyncIterator[Any]:
     """Process B (``bench.cluster_peer ember``: node "b") and node "a" here, joined."""
     from bench.cluster_peer import started
 
-    async with started("ember") as address:
-        async with ember.Node("a", listen="tcp://127.0.0.1:0", seeds=[address]) as node:
-            deadline = now() + 30.0
-            while "b" not in {member.name for member in node.members()}:
-                if now() > deadline:
-                    raise TimeoutError("node b did not join within 30 s")
-                await asyncio.sleep(0.01)
-            yield node
+    async with AsyncExitStack() as stack:
+        address = await stack.enter_async_context(started("ember"))
+        node = await stack.enter_async_context(
+            ember.Node("a", listen="tcp://127.0.0.1:0", seeds=[address])
+        )
+        deadline = now() + 30.0
+        while "b" not in {member.name for member in node.members()}:
+            if now() > deadline:
+                raise TimeoutError("node b did not join within 30 s")
+            await asyncio.sleep(0.01)
+        yield node
+
+
+async def _setup(step: Coroutine[Any, Any, Any]) -> Any:
+    """A setup step (a remote spawn waits without a timeout): fail instead of hanging."""
+    try:
+        return await asyncio.wait_for(step, 30.0)
+    except TimeoutError:
+        raise TimeoutError("setup: no answer from node b within 30 s") from None
 
 
 def _dropped(node: Any) -> int:
     carrier = node.remote.carrier.statistics()
-    return int(node.remote.stats.dropped_carrier) + sum(
+    stats = node.remote.stats
+    return int(stats.dropped_carrier + stats.dropped_no_peer) + sum(
         v for k, v in carrier.items() if k.startswith("dropped")
     )
 
@@ -355,7 +367,7 @@ async def remote_one_way(count: int) -> Metrics:
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     async with two_nodes() as node:
         notify = await node.spawn(cluster_actors.Notify, done)
-        receiver = await node.spawn(cluster_actors.RemoteCounter, count, notify, on="b")
+        receiver = await _setup(node.spawn(cluster_actors.RemoteCounter, count, notify, on="b"))
         sender = await node.spawn(Sender)
         await receiver.call("get", timeout=5.0)  # the route is warm
         dropped = _dropped(node)
@@ -367,6 +379,10 @@ async def remote_one_way(count: int) -> Metrics:
                 await asyncio.wait_for(asyncio.shield(done), 0.5)
             except TimeoutError:
                 lost = _dropped(node) - dropped
+                if "b" not in {member.name for member in node.members()}:
+                    raise RuntimeError(
+                        f"remote one-way: node a lost node b mid-run ({lost} signals dropped)"
+                    ) from None
                 if lost or now() > deadline:
                     got = await receiver.call("get", timeout=5.0)
                     raise RuntimeError(
@@ -385,7 +401,7 @@ async def remote_one_way(count: int) -> Metrics:
 
 async def remote_call_latency(count: int) -> Metrics:
     async with two_nodes() as node:
-        echo = await node.spawn(cluster_actors.RemoteEcho, on="b")
+        echo = await _setup(node.spawn(cluster_actors.RemoteEcho, on="b"))
         for _ in range(min(200, count)):  # warm up
             await echo.call("get", timeout=5.0)
         samples = []
@@ -399,7 +415,7 @@ async def remote_call_latency(count: int) -> Metrics:
 async def remote_call_throughput(count: int) -> Metrics:
     per_caller = count // CALLERS
     async with two_nodes() as node:
-        echo = await node.spawn(cluster_actors.RemoteEcho, on="b")
+        echo = await _setup(node.spawn(cluster_actors.RemoteEcho, on="b"))
         for _ in range(min(200, count)):
             await echo.call("get", timeout=5.0)
 

@@ -201,7 +201,12 @@ async def _one_way(client: Client, count: int, per_frame: int) -> Metrics:
     answer = await asyncio.wait_for(done, TIMEOUT)
     seconds = now() - start
     assert answer == ["done", count], answer
-    return {"count": count, "seconds": seconds, "rate": rate(count, seconds), "per_frame": per_frame}
+    return {
+        "count": count,
+        "seconds": seconds,
+        "rate": rate(count, seconds),
+        "per_frame": per_frame,
+    }
 
 
 async def remote_one_way(count: int) -> Metrics:

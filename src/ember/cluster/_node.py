@@ -239,8 +239,9 @@ class Node(Registries, LocalNode):
         if self._membership is not None:
             self._membership.on_quarantined.append(callback)
 
-    def statistics(self) -> ClusterStatistics:
-        """The local counters, plus what crossed (or failed to cross) the wire.
+    def statistics(self) -> NodeStatistics:
+        """The local counters; on a clustered node a ``ClusterStatistics`` with what
+        crossed (or failed to cross) the wire as well.
 
         Every frame or signal dropped at a limit is counted here: ``dropped_signals``
         (a full send queue, a lost peer), ``malformed_frames``, ``stale_frames``
@@ -249,7 +250,7 @@ class Node(Registries, LocalNode):
         local = super().statistics()
         remote = self._remote
         if remote is None:
-            return ClusterStatistics(**dataclasses.asdict(local))
+            return local
         stats = remote.stats
         return ClusterStatistics(
             **dataclasses.asdict(local),

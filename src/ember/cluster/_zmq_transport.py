@@ -76,8 +76,10 @@ FRAME_SLACK: Final = 4096
 closes the connection: a frame a little too long reaches the codec, which counts
 it as malformed, instead of costing every frame queued behind it."""
 
-RECEIVE_BATCH: Final = 512
-"""Frames received per wake-up before the loop runs other callbacks."""
+RECEIVE_BATCH: Final = 16
+"""Frames received per wake-up before the loop runs other callbacks. A frame may
+carry a thousand signals: a larger batch held the loop long enough, under a
+flood of casts, for peers' heartbeats to go unanswered (bench: remote_one_way)."""
 
 _HANDSHAKE_FAILED: Final = (
     zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
