@@ -20,6 +20,7 @@ sender actor's ref, and one from an incarnation that is no longer live is ignore
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextvars
 import logging
@@ -38,7 +39,7 @@ VERSION_INTERVAL: Final = 1.0  # seconds between version announcements to each p
 LOOKUP_TIMEOUT: Final = 5.0
 
 
-class Replicated:
+class Replicated(abc.ABC):
     """This node's own state and the replicas of every peer's; subclasses say what it is.
 
     ``node_incarnation(name)`` gives the incarnation of a live member (None if not live).
@@ -67,21 +68,21 @@ class Replicated:
 
     # ---- what a subclass defines -----------------------------------------------------------
 
+    @abc.abstractmethod
     def snapshot(self) -> Any:
         """Our own state, as plain data for the wire."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def load(self, node: str, snapshot: Any) -> None:
         """Replace the replica of ``node`` with ``snapshot``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def apply(self, node: str, op: Any) -> None:
         """Apply one op of ``node`` to our replica of it."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def forget(self, node: str) -> None:
         """``node`` is lost: drop its replica."""
-        raise NotImplementedError
 
 
 class ReplicaServer(Actor):
