@@ -100,6 +100,7 @@ async def test_remote_call_times_out_and_its_late_reply_is_dropped(cluster: Clus
     # The late reply left before this call's reply (per-pair FIFO): it is handled by now.
     assert await server.call(("echo", "next")) == "next"
     assert a.remote.stats.late_replies == 1
+    assert a.statistics().late_replies == 1  # counted where a local late reply is
 
 
 async def test_remote_call_timeout_is_a_timeout_error(cluster: Cluster) -> None:

@@ -173,3 +173,7 @@ class TransportEndpoint:
     def count_dead_letter(self) -> None:
         """A message for this node was dropped before it could be delivered."""
         self._node._stats.dead_letters += 1
+
+    def count_late_reply(self) -> None:
+        """A reply from another node came after its caller here had stopped waiting."""
+        self._node._stats.late_replies += 1

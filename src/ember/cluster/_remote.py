@@ -454,6 +454,7 @@ class RemoteLayer:
         entry = self._calls.get(call_id)
         if entry is None or entry[0].done():
             self.stats.late_replies += 1  # the caller gave up: dropped, and counted
+            self._endpoint.count_late_reply()
             return
         future = entry[0]
         if ok:
