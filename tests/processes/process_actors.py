@@ -30,3 +30,24 @@ class Counter(ember.Actor):
         if isinstance(message, int):
             self.n += message
         self.seen.append(message)
+
+
+class Crasher(ember.Actor):
+    """Crashes shortly after it starts, every time."""
+
+    async def init(self) -> None:
+        self.send_after(0.01, "crash")
+
+    async def handle_info(self, message: Any) -> None:
+        raise RuntimeError("crashing on purpose")
+
+
+class FragileApp(ember.Application):
+    """An application whose one child crashes until the root gives up."""
+
+    name = "fragile"
+    intensity = 1
+    period = 60.0
+
+    def children(self) -> list[ember.ChildSpec]:
+        return [ember.ChildSpec("crasher", Crasher)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -153,3 +154,20 @@ async def test_a_node_paused_past_detection_learns_it_was_declared_down_and_exit
     assert {member.name for member in cluster.client.members()} == survivors
     await cluster.start_node("b")  # a new incarnation joins
     await cluster.wait_members(["a", "b", "c"])
+
+
+async def test_a_node_whose_application_gives_up_exits_with_status_2(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ember", "node", "--name", "x",
+        "--listen", f"ipc://{tmp_path}/x.sock", "--app", "process_actors:FragileApp",
+        "--log-level", "CRITICAL",
+        stdout=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(15):
+            assert await process.wait() == 2
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -102,6 +102,7 @@ async def _node(args: argparse.Namespace) -> int:
         _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
+        app_failed = app is not None and not stop.is_set() and not declared_down.is_set()
         if app is not None:
             await app.stop()
         logging.getLogger("ember.cluster").info("node %s leaving the cluster", node.name)
@@ -109,6 +110,8 @@ async def _node(args: argparse.Namespace) -> int:
         # Exit non-zero so that a process supervisor restarts the node: a new
         # incarnation is the only way back into the cluster.
         return 3
+    if app_failed:
+        return 2  # the application's tree gave up: restart the node
     return 0
 
 
