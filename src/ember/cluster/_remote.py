@@ -172,13 +172,15 @@ class RemoteLayer:
 
     def queue_runtime(self, peer: str, signal: Call | Reply) -> None:
         """Queue a call or reply the runtime built (see ``Encoder.encode_runtime_signal``)."""
+        self._enqueue(peer, self._encoded(peer, self._encoder.encode_runtime_signal, signal))
+
+    def _encoded(self, peer: str, encode: Callable[[Any], bytes], signal: Signal) -> bytes:
         try:
-            data = self._encoder.encode_runtime_signal(signal)
+            return encode(signal)
         except UnencodableMessage as exc:
             self.stats.unencodable += 1
             self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
             raise
-        self._enqueue(peer, data)
 
     def queue(self, peer: str, signal: Signal) -> bool:
         """Encode ``signal`` and queue it for ``peer`` (sent at the end of this loop turn).
@@ -186,13 +188,7 @@ class RemoteLayer:
         Raises:
             UnencodableMessage: the signal carries something the wire cannot.
         """
-        try:
-            data = self._encoder.encode_signal(signal)
-        except UnencodableMessage as exc:
-            self.stats.unencodable += 1
-            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
-            raise
-        self._enqueue(peer, data)
+        self._enqueue(peer, self._encoded(peer, self._encoder.encode_signal, signal))
         return True
 
     def _enqueue(self, peer: str, data: bytes) -> None:

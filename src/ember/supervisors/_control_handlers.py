@@ -82,7 +82,8 @@ async def terminate_child(sup: Supervisor, child_id: str) -> tuple[Any, ...]:
     return ("ok", None)
 
 
-async def restart_child(sup: Supervisor, child_id: str) -> tuple[Any, ...]:
+def _stopped_child(sup: Supervisor, child_id: str) -> Child | tuple[Any, ...]:
+    """The child ``child_id`` if its spec is kept and it is not running, else the error."""
     child = sup._ember_sup.children.get(child_id)
     if child is None:
         return error("not_found", child_id)
@@ -90,6 +91,13 @@ async def restart_child(sup: Supervisor, child_id: str) -> tuple[Any, ...]:
         return error("running", child_id)
     if child.restarting:
         return error("restarting", child_id)
+    return child
+
+
+async def restart_child(sup: Supervisor, child_id: str) -> tuple[Any, ...]:
+    child = _stopped_child(sup, child_id)
+    if not isinstance(child, Child):
+        return child
     try:
         ref = await sup._start(child, restarted=True)
     except SpawnFailed as failed:
@@ -98,15 +106,10 @@ async def restart_child(sup: Supervisor, child_id: str) -> tuple[Any, ...]:
 
 
 async def delete_child(sup: Supervisor, child_id: str) -> tuple[Any, ...]:
-    state = sup._ember_sup
-    child = state.children.get(child_id)
-    if child is None:
-        return error("not_found", child_id)
-    if child.ref is not None:
-        return error("running", child_id)
-    if child.restarting:
-        return error("restarting", child_id)
-    del state.children[child_id]
+    child = _stopped_child(sup, child_id)
+    if not isinstance(child, Child):
+        return child
+    del sup._ember_sup.children[child_id]
     return ("ok", None)
 
 
