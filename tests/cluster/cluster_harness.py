@@ -23,26 +23,16 @@ suite's business.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Protocol
 
 import ember
-from ember.cluster import Carrier
+from ember.cluster import Carrier, ZmqCarrier
 from ember.testing import MemoryCarrier, MemoryNetwork, wait_until
 
-__all__ = ["CARRIERS", "Cluster", "Gate", "zmq_missing"]
+__all__ = ["CARRIERS", "Cluster", "Gate"]
 
 CARRIERS = ("memory", "zmq")
 JOIN_WITHIN = 10.0  # seconds for a node to join, or to be seen lost (zmq: a TCP reset)
-
-
-def zmq_missing() -> str | None:
-    """Why the zmq carrier cannot run here, or None if it can."""
-    try:
-        importlib.import_module("ember.cluster._zmq_transport")
-    except ImportError as exc:
-        return f"ember.cluster._zmq_transport is not written yet ({exc})"
-    return None
 
 
 class Gate:
@@ -146,8 +136,6 @@ class MemoryBackend:
 
 class ZmqBackend:
     def __init__(self) -> None:
-        from ember.cluster._zmq_transport import ZmqCarrier
-
         self.make = ZmqCarrier
 
     def carrier(self, name: str) -> Carrier:

@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ember import Crash
-from ember.actors._signals import ExitAction, exit_signal_action, reason_after_signal
+from ember.actors._exit_signals import ExitAction, exit_signal_action
 
 IGNORE, DELIVER, TERMINATE, KILL = (
     ExitAction.IGNORE,
@@ -152,18 +152,6 @@ def test_exit_signal_action_matches_the_reference_for_any_reason(
     assert action(reason, channel, trapping) is expected_action(reason, channel, trapping)
 
 
-@given(reason=reasons, channel=channels, trapping=st.booleans())
-def test_reason_after_signal_is_killed_only_for_a_kill(
-    reason: Any, channel: str, trapping: bool
-) -> None:
-    decided = action(reason, channel, trapping)
-    after = reason_after_signal(reason, decided)
-    if decided is KILL:
-        assert after == "killed"
-    else:
-        assert after is reason
-
-
 @given(trapping=st.booleans(), channel=st.sampled_from(["exit", "link"]))
 def test_normal_exit_never_ends_another_actor(trapping: bool, channel: str) -> None:
     assert action("normal", channel, trapping) in (IGNORE, DELIVER)
@@ -173,14 +161,12 @@ def test_normal_exit_never_ends_another_actor(trapping: bool, channel: str) -> N
 def test_kill_through_node_exit_cannot_be_trapped(trapping: bool, from_self: bool) -> None:
     decided = exit_signal_action("kill", trapping=trapping, untrappable=True, from_self=from_self)
     assert decided is KILL
-    assert reason_after_signal("kill", decided) == "killed"
 
 
 @pytest.mark.parametrize("reason", ["killed", "kill"])
 def test_killed_and_kill_through_a_link_are_ordinary_trappable_reasons(reason: str) -> None:
     assert action(reason, "link", trapping=True) is DELIVER
     assert action(reason, "link", trapping=False) is TERMINATE
-    assert reason_after_signal(reason, TERMINATE) == reason
 
 
 @given(reason=reasons.filter(lambda r: category(r) == "other"), channel=channels)

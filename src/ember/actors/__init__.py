@@ -21,10 +21,10 @@ from ._errors import (
     SpawnFailed,
     UnhandledMessage,
 )
+from ._exit_signals import Down, Exit
 from ._node import LocalNode
 from ._reasons import Crash, is_clean, is_normal
 from ._ref import CALL, CAST, INFO, ActorRef
-from ._signals import Down, Exit
 from ._stats import NodeStatistics
 from ._timers import Timer
 from ._transport import Transport

@@ -107,10 +107,6 @@ class ActorCell:
     def __repr__(self) -> str:
         return f"<ActorCell {self.ref!r} state={self.state}>"
 
-    @property
-    def alive(self) -> bool:
-        return self.state is not DEAD
-
     # ---- delivery (hot path: keep flat; bench one_way and ping_pong) ---------
 
     def put(self, item: tuple[Any, ...]) -> None:

@@ -30,17 +30,17 @@ from ._errors import (
     NotAnActor,
     SpawnFailed,
 )
+from ._exit_signals import Down, Exit, ExitAction, exit_signal_action
 from ._gc import GcPolicy
 from ._lifecycle import ALIVE, CURRENT, DEAD, RUNNING, STARTING, ActorCell
 from ._names import NameRegistry
 from ._reasons import NOPROC, NORMAL, SHUTDOWN, Crash
 from ._ref import CALL, INFO, ActorRef
 from ._reports import report_crash, report_slow_handler
-from ._signals import Down, Exit, ExitAction, exit_signal_action
+from ._slow_handlers import LoopWatch
 from ._stats import Counters, NodeStatistics
 from ._timers import Timer
 from ._transport import Transport
-from ._watch import LoopWatch
 
 __all__ = ["LocalNode"]
 

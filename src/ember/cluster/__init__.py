@@ -1,8 +1,8 @@
 """ember.cluster: nodes connected over ZeroMQ, with the semantics of one node.
 
 ``Node`` (exported as ``ember.Node``) joins a cluster when given ``listen``;
-beneath it: the wire codec (``_wire``, ``_signals``, ``_terms``, ``_registry``),
-the ZeroMQ carrier and CurveZMQ security (``_zmq_transport``, ``_security``),
+beneath it: the wire codec (``_wire``, ``_wire_signals``, ``_wire_terms``, ``_type_registry``),
+the ZeroMQ carrier and CurveZMQ security (``_zmq_carrier``, ``_security``),
 the remote layer that implements ``ember.actors.Transport`` (``_remote``),
 membership with phi-accrual failure detection (``_membership``, ``_phi``), and
 global names and process groups (``_global_names``, ``_groups``). See
@@ -15,10 +15,11 @@ from ._groups import ProcessGroups
 from ._membership import Member, MembershipSettings
 from ._node import ClusterStatistics, Node, NodeDown, NodeUp
 from ._phi import PhiAccrualDetector, PhiSettings
-from ._registry import TypeRegistry
 from ._remote import RemoteLayer
 from ._security import InsecureAddress, InsecureKeyFile, KeyNotFound, Security, write_keys
-from ._signals import (
+from ._type_registry import TypeRegistry
+from ._wire import PROTOCOL_VERSION, Encoder, Envelope, decode_frame
+from ._wire_signals import (
     Call,
     Demonitor,
     DownSignal,
@@ -35,9 +36,8 @@ from ._signals import (
     SpawnReply,
     Unlink,
 )
-from ._terms import MalformedFrame, UnencodableMessage, WireLimits
-from ._wire import PROTOCOL_VERSION, Encoder, Envelope, decode_frame
-from ._zmq_transport import CarrierNotRunning, UnsafeLibzmq, ZmqCarrier, ZmqSettings
+from ._wire_terms import MalformedFrame, UnencodableMessage, WireLimits
+from ._zmq_carrier import CarrierNotRunning, UnsafeLibzmq, ZmqCarrier, ZmqSettings
 
 __all__ = [
     "PROTOCOL_VERSION",

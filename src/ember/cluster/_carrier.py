@@ -4,7 +4,7 @@ The layers of a node's connection to the cluster, bottom to top:
 
 - a **carrier** (this protocol) moves frames: bytes in, bytes out, per peer,
   and says when a connection to a peer drops. ZeroMQ in production
-  (``_zmq_transport.ZmqCarrier``), memory in tests (``ember.testing``);
+  (``_zmq_carrier.ZmqCarrier``), memory in tests (``ember.testing``);
 - the **wire codec** (``_wire``) turns signals into frames and back;
 - the **remote layer** (``_remote``) implements ``ember.actors.Transport`` on
   top: remote sends, calls, links, monitors, spawns, node loss;

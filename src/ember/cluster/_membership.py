@@ -31,8 +31,8 @@ from dataclasses import dataclass, field, replace
 
 from ._carrier import Carrier
 from ._phi import PhiAccrualDetector, PhiSettings
-from ._signals import Gossip, Heartbeat, MemberRow
 from ._wire import Envelope
+from ._wire_signals import Gossip, Heartbeat, MemberRow
 
 __all__ = ["Member", "Membership", "MembershipSettings"]
 

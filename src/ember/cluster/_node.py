@@ -33,11 +33,11 @@ from ember.actors import (
 )
 
 from ._carrier import Carrier
+from ._groups_and_names import Registries
 from ._membership import Member, Membership, MembershipSettings
-from ._registries import Registries
-from ._registry import TypeRegistry
 from ._remote import RemoteLayer
 from ._service import class_path
+from ._type_registry import TypeRegistry
 
 __all__ = ["ClusterStatistics", "Node", "NodeDown", "NodeUp"]
 
@@ -126,7 +126,7 @@ class Node(Registries, LocalNode):
                 raise InvalidArgument("seeds and security need listen=ADDRESS: a node to join with")
             return
         if carrier is None:
-            from ._zmq_transport import ZmqCarrier
+            from ._zmq_carrier import ZmqCarrier
 
             carrier = ZmqCarrier(name, listen or "", security=security)
         keys = getattr(security, "node_for_key", None)

@@ -44,8 +44,9 @@ from ember.actors import (
 )
 
 from ._carrier import Carrier
-from ._registry import TypeRegistry
-from ._signals import (
+from ._type_registry import TypeRegistry
+from ._wire import Encoder, Envelope, decode_frame
+from ._wire_signals import (
     Call,
     Demonitor,
     DownSignal,
@@ -59,8 +60,7 @@ from ._signals import (
     Signal,
     Unlink,
 )
-from ._terms import MalformedFrame, UnencodableMessage, WireLimits
-from ._wire import Encoder, Envelope, decode_frame
+from ._wire_terms import MalformedFrame, UnencodableMessage, WireLimits
 
 __all__ = ["NOCONNECTION", "Directory", "RemoteLayer", "RemoteStatistics"]
 
@@ -182,14 +182,13 @@ class RemoteLayer:
             self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
             raise
 
-    def queue(self, peer: str, signal: Signal) -> bool:
+    def queue(self, peer: str, signal: Signal) -> None:
         """Encode ``signal`` and queue it for ``peer`` (sent at the end of this loop turn).
 
         Raises:
             UnencodableMessage: the signal carries something the wire cannot.
         """
         self._enqueue(peer, self._encoded(peer, self._encoder.encode_signal, signal))
-        return True
 
     def _enqueue(self, peer: str, data: bytes) -> None:
         box = self._outbox.get(peer)

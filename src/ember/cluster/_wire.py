@@ -6,8 +6,8 @@ A frame is one envelope::
 
 ``signals`` is every signal for one peer from one event-loop turn. A signal is
 a small array starting with its kind (``Send`` is ``[0, to, kind, message]``;
-the table is in :mod:`ember.cluster._signals`); messages, reasons and replies
-inside it are terms (:mod:`ember.cluster._terms`). The decoder checks
+the table is in :mod:`ember.cluster._wire_signals`); messages, reasons and replies
+inside it are terms (:mod:`ember.cluster._wire_terms`). The decoder checks
 the frame size, then lets MessagePack enforce the :class:`WireLimits` lengths
 while it decodes, then checks the envelope's shape, each signal's field types
 and every term's depth and map keys. Whatever is wrong, the one error that
@@ -34,7 +34,7 @@ every ``max_*_len`` in C before it allocates, so ember uses msgpack.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -42,9 +42,9 @@ import msgpack  # type: ignore[import-untyped]
 
 from ember.actors import ActorRef
 
-from ._registry import TypeRegistry
-from ._signals import SIGNAL_TYPES, Call, Reply, Send, Signal, check_int, check_str
-from ._terms import (
+from ._type_registry import TypeRegistry
+from ._wire_signals import SIGNAL_TYPES, Call, Reply, Send, Signal, check_int, check_str
+from ._wire_terms import (
     MalformedFrame,
     ResolveRef,
     TermDecoder,
@@ -195,10 +195,6 @@ class Encoder:
         packer = self._terms.packer
         header: bytes = self._prefix + packer.pack(seq) + packer.pack_array_header(len(signals))
         return header + body
-
-    def encode(self, seq: int, signals: Iterable[Signal]) -> bytes:
-        """A frame of ``signals``: :meth:`encode_signal` each, then :meth:`encode_frame`."""
-        return self.encode_frame(seq, [self.encode_signal(signal) for signal in signals])
 
 
 _SCALARS: Final = frozenset({int, float, bool, type(None)})

@@ -107,7 +107,8 @@ def registry() -> TypeRegistry:
 
 def round_trip(signals: list[Signal], refs: Refs, types: TypeRegistry | None = None) -> Envelope:
     types = registry() if types is None else types
-    frame = Encoder("alpha", refs.a1.incarnation, types).encode(41, signals)
+    encoder = Encoder("alpha", refs.a1.incarnation, types)
+    frame = encoder.encode_frame(41, [encoder.encode_signal(signal) for signal in signals])
     return decode_frame(frame, refs.resolve, types)
 
 
@@ -347,7 +348,8 @@ def test_registries_are_per_node() -> None:
 
 
 def encode_with(types: TypeRegistry, refs: Refs, message: Any) -> bytes:
-    return Encoder("alpha", 1, types).encode(0, [Send(refs.b1, CAST, message)])
+    encoder = Encoder("alpha", 1, types)
+    return encoder.encode_frame(0, [encoder.encode_signal(Send(refs.b1, CAST, message))])
 
 
 def test_unknown_registered_name_or_version_is_malformed(refs: Refs) -> None:

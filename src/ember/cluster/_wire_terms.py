@@ -37,7 +37,7 @@ from msgpack import ExtType, Packer, unpackb  # type: ignore[import-untyped]
 
 from ember.actors import ActorRef, Crash, Down, EmberError, Exit
 
-from ._registry import TypeRegistry
+from ._type_registry import TypeRegistry
 
 __all__ = [
     "EXT_CRASH",

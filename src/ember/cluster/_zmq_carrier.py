@@ -54,7 +54,7 @@ from ember.actors import EmberError, InvalidArgument
 
 from ._carrier import FrameHandler, PeerHandler
 from ._security import Security, check_address, check_node_name
-from ._terms import WireLimits
+from ._wire_terms import WireLimits
 from ._zap import ZAP_DOMAIN, ZapHandler
 from ._zmq_sockets import (
     SocketDriver,

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._reasons import KILL, KILLED, NORMAL
+from ._reasons import KILL, NORMAL
 
 if TYPE_CHECKING:
     from ._ref import ActorRef
@@ -68,8 +68,3 @@ def exit_signal_action(
     if reason == NORMAL and not from_self:
         return ExitAction.IGNORE
     return ExitAction.TERMINATE
-
-
-def reason_after_signal(reason: Any, action: ExitAction) -> Any:
-    """The reason the receiving actor ends with: ``"killed"`` for a kill, else the signal's."""
-    return KILLED if action is ExitAction.KILL else reason

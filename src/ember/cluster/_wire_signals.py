@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Final
 
 from ember.actors import ActorRef
 
-from ._terms import MalformedFrame
+from ._wire_terms import MalformedFrame
 
 __all__ = [
     "CAST",
