@@ -20,7 +20,7 @@ import enum
 import math
 from typing import TYPE_CHECKING, Any, Final
 
-from ._errors import AlreadyReplied, CallTimeout
+from ._errors import AlreadyReplied, CallTimeout, EmberError, InvalidArgument
 
 if TYPE_CHECKING:
     from ._lifecycle import ActorCell
@@ -83,6 +83,28 @@ class Caller:
                 that has since timed out or gone away is not an error: it is
                 dropped (and counted as a late reply).
         """
+        self._answer(True, value)
+
+    def fail(self, error: EmberError) -> None:
+        """Answer the call with ``error``: the caller's ``call`` raises it.
+
+        This refuses one request (OTP's ``{error, Reason}`` reply) without
+        ending the actor. ``error`` must be an ``EmberError``: ember's own errors
+        keep their type when the caller is on another node; another subclass
+        arrives there as an ``EmberError`` with its text.
+
+        Raises:
+            AlreadyReplied: this caller was already answered.
+            InvalidArgument: ``error`` is not an ``EmberError`` instance.
+        """
+        if not isinstance(error, EmberError):
+            raise InvalidArgument(
+                f"caller.fail needs an ember.EmberError instance, not {error!r}; "
+                "subclass EmberError for your own errors"
+            )
+        self._answer(False, error)
+
+    def _answer(self, ok: bool, value: Any) -> None:
         if self._replied:
             raise AlreadyReplied(
                 f"{self!r} was already answered; reply once per call "
@@ -90,10 +112,12 @@ class Caller:
             )
         self._settle()
         future = self._future
-        if not future.done():
+        if future.done():
+            self._callee.node._stats.late_replies += 1
+        elif ok:
             future.set_result(value)
         else:
-            self._callee.node._stats.late_replies += 1
+            future.set_exception(value)
 
     def _settle(self) -> None:
         """Mark answered and stop tracking the call on the callee."""

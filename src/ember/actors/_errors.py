@@ -8,6 +8,11 @@ to give instead.
 
 Exit *reasons* are data, never exceptions: :class:`ActorExited` only carries one
 to a caller that was waiting on an actor that ended.
+
+Every error is rebuilt from its ``args``: ``type(error)(*error.args)`` is the
+same error. That is what lets an error cross to another node as data (a call
+refused with ``caller.fail``, or failed by the runtime) and be raised there
+with its own type.
 """
 
 from __future__ import annotations
@@ -80,12 +85,15 @@ class NameTaken(EmberError, ValueError):
     """A name is already registered to a live actor on this node."""
 
     def __init__(self, name: str, holder: Any) -> None:
-        super().__init__(
-            f"the name {name!r} is already registered to {holder!r}; "
-            "choose another name or stop that actor first"
-        )
+        super().__init__(name, holder)
         self.name = name
         self.holder = holder
+
+    def __str__(self) -> str:
+        return (
+            f"the name {self.name!r} is already registered to {self.holder!r}; "
+            "choose another name or stop that actor first"
+        )
 
 
 class AlreadyReplied(EmberError, RuntimeError):
