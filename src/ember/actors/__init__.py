@@ -3,9 +3,9 @@
 Everything here is re-exported by ``ember``; the layers above use only these names.
 """
 
-from ._actor import Actor
-from ._calls import NO_REPLY, Caller
-from ._endpoint import ReplyFunction, TransportEndpoint
+from ._actor import Actor, check_actor_class
+from ._calls import NO_REPLY, Caller, ReplySink
+from ._endpoint import TransportEndpoint
 from ._errors import (
     ActorExited,
     AlreadyReplied,
@@ -53,12 +53,13 @@ __all__ = [
     "NodeStatistics",
     "NotAnActor",
     "NotInActor",
-    "ReplyFunction",
+    "ReplySink",
     "SpawnFailed",
     "Timer",
     "Transport",
     "TransportEndpoint",
     "UnhandledMessage",
+    "check_actor_class",
     "is_clean",
     "is_normal",
 ]

@@ -32,10 +32,12 @@ never by calling the class.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import NotInActor, UnhandledMessage
+from ._arguments import check_positive_int
+from ._errors import NotAnActor, NotInActor, UnhandledMessage
 from ._reasons import NORMAL
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from ._ref import ActorRef
     from ._timers import Timer
 
-__all__ = ["Actor"]
+__all__ = ["Actor", "check_actor_class"]
 
 T = TypeVar("T")
 A = TypeVar("A", bound="Actor")
@@ -115,30 +117,32 @@ class Actor:
     @property
     def node(self) -> LocalNode:
         """The node this actor runs on."""
-        return self._cell.node
+        return self._cell.kernel.node
 
     async def spawn(
         self, cls: type[A], *args: Any, name: str | None = None, link: bool = False
     ) -> ActorRef:
         """Spawn another actor on this node; with ``link=True`` it is linked to this one."""
         cell = self._cell
-        return await cell.node.spawn(cls, *args, name=name, link=cell.ref if link else None)
+        return await cell.kernel.node.spawn(cls, *args, name=name, link=cell.ref if link else None)
 
     async def spawn_link(self, cls: type[A], *args: Any, name: str | None = None) -> ActorRef:
         """Spawn another actor linked to this one, atomically."""
         cell = self._cell
-        return await cell.node.spawn(cls, *args, name=name, link=cell.ref)
+        return await cell.kernel.node.spawn(cls, *args, name=name, link=cell.ref)
 
     def link(self, ref: ActorRef) -> None:
         """Link this actor with ``ref`` (both ways; a second link is a no-op).
 
         If ``ref`` is dead this actor gets an exit signal with reason ``"noproc"``.
         """
-        self._cell.node._link(self._cell, ref)
+        cell = self._cell
+        cell.kernel.links.link(cell, ref)
 
     def unlink(self, ref: ActorRef) -> None:
         """Remove the link with ``ref``, if any."""
-        self._cell.node._unlink(self._cell, ref)
+        cell = self._cell
+        cell.kernel.links.unlink(cell, ref)
 
     def monitor(self, ref: ActorRef) -> int:
         """Watch ``ref``; when it ends, ``Down(id, ref, reason)`` arrives in ``handle_info``.
@@ -146,15 +150,18 @@ class Actor:
         Each call makes an independent monitor. Monitoring a dead actor delivers
         ``Down(id, ref, "noproc")`` at once. Returns the monitor's id.
         """
-        return self._cell.node._monitor(self._cell, ref)
+        cell = self._cell
+        return cell.kernel.links.monitor(cell, ref)
 
     def demonitor(self, monitor_id: int) -> bool:
         """Remove a monitor; its ``Down`` will not arrive. Returns whether it was active."""
-        return self._cell.node._demonitor(self._cell, monitor_id)
+        cell = self._cell
+        return cell.kernel.links.demonitor(cell, monitor_id)
 
     def send_after(self, seconds: float, message: Any) -> Timer:
         """Deliver ``message`` to ``handle_info`` after ``seconds``; ``timer.cancel()`` stops it."""
-        return self._cell.node._send_after(self._cell, seconds, message)
+        cell = self._cell
+        return cell.kernel.send_after(cell, seconds, message)
 
     def stop(self, reason: Any = NORMAL) -> None:
         """End this actor with ``reason`` once the current handler returns.
@@ -173,3 +180,26 @@ class Actor:
         cell = getattr(self, "_ember_cell", None)
         where = repr(cell.ref) if cell is not None else "not spawned"
         return f"<{type(self).__qualname__} {where}>"
+
+
+_CALLBACKS = ("init", "handle_call", "handle_cast", "handle_info", "terminate")
+
+
+def check_actor_class(cls: Any) -> None:
+    """Check that ``cls`` can be spawned: an ``Actor`` subclass with async callbacks.
+
+    Raises:
+        NotAnActor: ``cls`` is not an ``ember.Actor`` subclass, or a callback is
+            not defined with ``async def``.
+        InvalidArgument: its ``mailbox_limit`` is not a positive whole number.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Actor)):
+        raise NotAnActor(
+            f"spawn needs a subclass of ember.Actor, got {cls!r}; "
+            "define `class MyActor(ember.Actor): ...` and spawn the class itself"
+        )
+    for callback in _CALLBACKS:
+        if not inspect.iscoroutinefunction(getattr(cls, callback)):
+            raise NotAnActor(f"{cls.__qualname__}.{callback} must be defined with `async def`")
+    if cls.mailbox_limit is not None:
+        check_positive_int(f"{cls.__qualname__}.mailbox_limit", cls.mailbox_limit)

@@ -1,31 +1,37 @@
-"""Calls: the ``Caller`` handed to ``handle_call``, ``NO_REPLY``, deadlines.
+"""Calls: the ``Caller`` handed to ``handle_call``, ``NO_REPLY``, and call deadlines.
 
 A call is a request plus a ``Caller``. ``handle_call`` returns the reply, or
-returns ``NO_REPLY`` and answers later with ``caller.reply(value)``, from this
-actor or any other code on the node. A reply that arrives after the caller gave
-up (timeout, or the caller was cancelled) is dropped and counted. The caller's
-deadline (monotonic seconds) travels with the request; a request whose deadline
-passed before the actor got to it is dropped before ``handle_call`` and counted.
+returns ``NO_REPLY`` and answers later with ``caller.reply(value)`` (or refuses
+with ``caller.fail(error)``), from this actor or any other code on the node. A
+reply that arrives after the caller gave up (timeout, or the caller was
+cancelled) is dropped and counted. The caller's deadline (monotonic seconds)
+travels with the request; a request whose deadline passed before the actor got
+to it is dropped before ``handle_call`` and counted.
 
-Timeouts are kept in 10 ms buckets, one loop timer per bucket, instead of a
-timer per call: a call's ``CallTimeout`` fires at most 10 ms late, and a call
-costs a dict insert instead of a timer (bench: ``call``, 2.5 µs per timer on the
-default loop).
+Whoever waits on a call, here or on another node, waits on a :class:`ReplySink`:
+a local caller's ``asyncio.Future``, or the transport's stand-in for a caller
+on another node. Every call a node makes, to a local or a remote actor, times
+out the same way: its :class:`PendingCall` sits in a 10 ms bucket of
+:class:`DeadlineBuckets`, one loop timer per bucket instead of one per call, so
+``CallTimeout`` fires at most 10 ms late and a call costs a dict insert instead
+of a timer (bench: ``call``, 2.5 µs per timer on the default loop).
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import math
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ._errors import AlreadyReplied, CallTimeout, EmberError, InvalidArgument
 
 if TYPE_CHECKING:
-    from ._lifecycle import ActorCell
+    import asyncio
 
-__all__ = ["NO_REPLY", "Caller", "DeadlineBuckets"]
+    from ._lifecycle import ActorCell
+    from ._ref import ActorRef
+
+__all__ = ["NO_REPLY", "Caller", "DeadlineBuckets", "PendingCall", "ReplySink", "make_caller"]
 
 
 class _NoReply(enum.Enum):
@@ -38,32 +44,75 @@ class _NoReply(enum.Enum):
 NO_REPLY: Final = _NoReply.NO_REPLY
 """Return this from ``handle_call`` to answer later with ``caller.reply(value)``."""
 
+
+class ReplySink(Protocol):
+    """Where a call's answer goes: the waiting caller's side of the call.
+
+    A local caller waits on an ``asyncio.Future``, which is a ReplySink as it
+    is; a transport gives a stand-in that sends the answer back to the caller's
+    node. The runtime settles a sink once, and asks ``done()`` first.
+    """
+
+    def done(self) -> bool:
+        """True once the call is settled, or the caller stopped waiting."""
+        ...
+
+    def set_result(self, value: Any, /) -> None:
+        """Answer the call with ``value``."""
+        ...
+
+    def set_exception(self, error: BaseException, /) -> None:
+        """Fail the call with ``error`` (an ``EmberError``)."""
+        ...
+
+
+class PendingCall:
+    """A call this node waits on, until its deadline: what ``DeadlineBuckets`` holds."""
+
+    __slots__ = ("_bucket", "_deadline", "_sink", "_target")
+
+    def __init__(self, sink: ReplySink, deadline: float, target: ActorRef) -> None:
+        self._sink = sink
+        self._deadline = deadline
+        self._target = target
+        self._bucket: dict[PendingCall, None] | None = None
+
+    def _expire(self) -> None:
+        sink = self._sink
+        if not sink.done():
+            sink.set_exception(
+                CallTimeout(f"no reply from {self._target!r} before the call's deadline")
+            )
+
+    def _unbucket(self) -> None:
+        bucket = self._bucket
+        if bucket is not None:
+            bucket.pop(self, None)
+
+
 _KEY: Final = object()  # only the runtime holds it, so only the runtime makes Callers
 
 
-class Caller:
+class Caller(PendingCall):
     """Who is waiting on a call, handed to ``handle_call``.
 
-    Reply with ``caller.reply(value)`` when ``handle_call`` returned
-    ``NO_REPLY``. Made only by the runtime; its public fields are read-only.
+    Reply with ``caller.reply(value)`` (or refuse with ``caller.fail(error)``)
+    when ``handle_call`` returned ``NO_REPLY``. Made only by the runtime; its
+    public fields are read-only.
     """
 
-    __slots__ = ("_bucket", "_callee", "_deadline", "_future", "_replied")
+    __slots__ = ("_callee", "_replied")
 
-    def __init__(
-        self, key: object, future: asyncio.Future[Any], deadline: float, callee: ActorCell
-    ) -> None:
+    def __init__(self, key: object, sink: ReplySink, deadline: float, callee: ActorCell) -> None:
         if key is not _KEY:
             raise TypeError("Caller is made by the runtime and handed to handle_call")
-        self._future = future
-        self._deadline = deadline
+        super().__init__(sink, deadline, callee.ref)
         self._callee = callee
         self._replied = False
-        self._bucket: dict[Caller, None] | None = None
 
     def __repr__(self) -> str:
         state = "answered" if self._replied else "waiting"
-        return f"<Caller of {self._callee.ref!r} ({state})>"
+        return f"<Caller of {self._target!r} ({state})>"
 
     @property
     def deadline(self) -> float:
@@ -111,13 +160,13 @@ class Caller:
                 "(return NO_REPLY from handle_call when you reply with caller.reply)"
             )
         self._settle()
-        future = self._future
-        if future.done():
-            self._callee.node._stats.late_replies += 1
+        sink = self._sink
+        if sink.done():
+            self._callee.kernel.stats.late_replies += 1
         elif ok:
-            future.set_result(value)
+            sink.set_result(value)
         else:
-            future.set_exception(value)
+            sink.set_exception(value)
 
     def _settle(self) -> None:
         """Mark answered and stop tracking the call on the callee."""
@@ -126,17 +175,17 @@ class Caller:
         if calls is not None:
             calls.pop(self, None)
 
-    def _fail(self, error: BaseException) -> None:
-        """End the call with ``error`` (the callee ended, or the request was not delivered)."""
+    def _abort(self, error: EmberError) -> None:
+        """End the call with ``error``: the callee ended, or the request was not delivered."""
         self._replied = True
-        future = self._future
-        if not future.done():
-            future.set_exception(error)
+        sink = self._sink
+        if not sink.done():
+            sink.set_exception(error)
 
 
-def make_caller(future: asyncio.Future[Any], deadline: float, callee: ActorCell) -> Caller:
+def make_caller(sink: ReplySink, deadline: float, callee: ActorCell) -> Caller:
     """Make a Caller (the runtime's constructor)."""
-    return Caller(_KEY, future, deadline, callee)
+    return Caller(_KEY, sink, deadline, callee)
 
 
 class DeadlineBuckets:
@@ -147,11 +196,11 @@ class DeadlineBuckets:
     def __init__(self, loop: asyncio.AbstractEventLoop, resolution: float = 0.01) -> None:
         self._loop = loop
         self.resolution = resolution
-        self._buckets: dict[int, dict[Caller, None]] = {}
+        self._buckets: dict[int, dict[PendingCall, None]] = {}
 
-    def add(self, caller: Caller, now: float) -> None:
-        """Arrange for ``caller`` to fail with ``CallTimeout`` at its deadline (if finite)."""
-        deadline = caller._deadline
+    def add(self, call: PendingCall, now: float) -> None:
+        """Arrange for ``call`` to fail with ``CallTimeout`` at its deadline (if finite)."""
+        deadline = call._deadline
         if deadline == math.inf:
             return
         key = math.ceil(deadline / self.resolution)
@@ -159,17 +208,13 @@ class DeadlineBuckets:
         if bucket is None:
             bucket = self._buckets[key] = {}
             self._loop.call_later(key * self.resolution - now, self._expire, key)
-        bucket[caller] = None
-        caller._bucket = bucket
+        bucket[call] = None
+        call._bucket = bucket
 
     def _expire(self, key: int) -> None:
         bucket = self._buckets.pop(key, None)
         if not bucket:
             return
-        for caller in bucket:
-            future = caller._future
-            if not future.done():
-                future.set_exception(
-                    CallTimeout(f"no reply from {caller._callee.ref!r} before the call's deadline")
-                )
+        for call in bucket:
+            call._expire()
         bucket.clear()

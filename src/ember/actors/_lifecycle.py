@@ -9,7 +9,7 @@ other tasks, so one busy actor cannot starve the node.
 An actor ends in one of three ways:
 
 - it asks to (``self.stop``) or a handler raises: after the current handler,
-  ``terminate(reason)`` runs in the actor's task, then :meth:`LocalNode._finish`;
+  ``terminate(reason)`` runs in the actor's task, then the kernel's ``finish``;
 - something else ends it (an exit signal, ``node.stop``): the handler it is
   awaiting in is interrupted (cancelled), then ``terminate`` runs as above;
 - it is killed: it is finished at once, synchronously, and ``terminate`` does not run.
@@ -31,7 +31,7 @@ from ._ref import CAST, INFO, ActorRef
 from ._reports import report_crash
 
 if TYPE_CHECKING:
-    from ._node import LocalNode
+    from ._kernel import Kernel
     from ._timers import Timer
 
 __all__ = ["CURRENT", "ActorCell"]
@@ -60,7 +60,11 @@ _YIELD_EVERY: Final = 1023  # a mask: let other tasks run after every 1024 messa
 
 
 class ActorCell:
-    """The runtime's state for one actor. Internal: users see ``Actor`` and ``ActorRef``."""
+    """The runtime's state for one actor. Internal: users see ``Actor`` and ``ActorRef``.
+
+    What it needs from its node it takes from its ``kernel``: the task factory,
+    the counters, the slow-handler check and ``finish``.
+    """
 
     __slots__ = (
         "active",
@@ -68,12 +72,12 @@ class ActorCell:
         "calls",
         "exit_reason",
         "interrupted",
+        "kernel",
         "limit",
         "links",
         "mailbox",
         "monitoring",
         "names",
-        "node",
         "ref",
         "state",
         "stop_waiters",
@@ -82,10 +86,10 @@ class ActorCell:
         "watchers",
     )
 
-    def __init__(self, node: LocalNode, actor: Actor, ref_id: int, limit: int) -> None:
-        self.node = node
+    def __init__(self, kernel: Kernel, actor: Actor, ref_id: int, limit: int) -> None:
+        self.kernel = kernel
         self.actor: Actor | None = actor
-        self.ref = ActorRef._make(node.name, node.incarnation, ref_id, self, node)
+        self.ref: ActorRef = ActorRef._make(kernel.name, kernel.incarnation, ref_id, self, kernel)
         self.limit = limit
         self.state = STARTING
         self.exit_reason: Any = ALIVE
@@ -122,7 +126,7 @@ class ActorCell:
             return
         mailbox.append(item)
         if self.task is None:
-            self.task = self.node._create_task(self._run())
+            self.task = self.kernel.create_task(self._run())
 
     def put_signal(self, item: tuple[Any, ...]) -> None:
         """Queue a message from the runtime (a ``Down``, an ``Exit``, a timer).
@@ -133,22 +137,22 @@ class ActorCell:
         mailbox = self.mailbox
         if mailbox is None:
             if self.state is DEAD:
-                self.node._stats.dead_letters += 1
+                self.kernel.stats.dead_letters += 1
                 return
             mailbox = self.mailbox = deque()
         mailbox.append(item)
         if self.task is None:
-            self.task = self.node._create_task(self._run())
+            self.task = self.kernel.create_task(self._run())
 
     def _dead_letter(self, item: tuple[Any, ...]) -> None:
-        self.node._stats.dead_letters += 1
+        self.kernel.stats.dead_letters += 1
         if len(item) == 3:  # a call: fail it now rather than let it time out
-            item[2]._fail(ActorExited(NOPROC))
+            item[2]._abort(ActorExited(NOPROC))
 
     def _overflow(self, item: tuple[Any, ...]) -> None:
-        self.node._stats.mailbox_overflows += 1
+        self.kernel.stats.mailbox_overflows += 1
         if len(item) == 3:
-            item[2]._fail(
+            item[2]._abort(
                 MailboxFull(
                     f"the mailbox of {self.ref!r} is full ({self.limit} messages); "
                     "the request was not delivered"
@@ -160,14 +164,14 @@ class ActorCell:
     async def _run(self) -> None:
         """Drain the mailbox; then end the actor if an exit was asked for."""
         actor = self.actor
-        node = self.node
+        kernel = self.kernel
         if actor is None:  # finished (killed) before this task started
             return
         CURRENT.set(self)
         self.active = True
         clock = time.monotonic
-        threshold = node._slow_threshold
-        stats = node._stats
+        threshold = kernel.slow_threshold
+        stats = kernel.stats
         handled = 0
         lingered = False
         item: tuple[Any, ...] | None = None
@@ -196,7 +200,7 @@ class ActorCell:
                 else:
                     caller: Caller = item[2]
                     if caller._deadline < started:
-                        node._stats.expired_calls += 1
+                        stats.expired_calls += 1
                         caller._settle()
                         continue
                     result = await actor.handle_call(item[1], caller)
@@ -206,7 +210,7 @@ class ActorCell:
                 stats.messages += 1
                 ended = clock()
                 if ended - started > threshold:
-                    node._check_slow(self, item[1], started, ended)
+                    kernel.check_slow(self, item[1], started, ended)
                 started = ended
                 if not handled & _YIELD_EVERY:
                     await asyncio.sleep(0)
@@ -258,7 +262,7 @@ class ActorCell:
                 report_crash(actor, self.names[0] if self.names else None, crash, "terminate", None)
                 reason = crash
         if self.state is not DEAD:
-            self.node._finish(self, reason)
+            self.kernel.finish(self, reason)
 
     # ---- asking an actor to end ------------------------------------------------
 
@@ -293,7 +297,7 @@ class ActorCell:
         task = self.task
         # The actor's own task is awaiting in a handler (active) or in terminate (EXITING).
         running = self.active or self.state is EXITING
-        self.node._finish(self, KILLED)
+        self.kernel.finish(self, KILLED)
         if task is not None and running and task is not asyncio.current_task():
             task.cancel()
 
@@ -301,9 +305,9 @@ class ActorCell:
         """End the actor from outside its receive loop: ``terminate`` runs in a task of its own."""
         actor = self.actor
         if actor is not None and _has_terminate(actor):
-            self.task = self.node._create_task(self._exit_in_own_task())
+            self.task = self.kernel.create_task(self._exit_in_own_task())
         else:
-            self.node._finish(self, self.exit_reason)
+            self.kernel.finish(self, self.exit_reason)
 
     async def _exit_in_own_task(self) -> None:
         CURRENT.set(self)  # this task's own context: terminate runs as this actor

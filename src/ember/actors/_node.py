@@ -1,50 +1,36 @@
-"""LocalNode: one event loop's actors, their names, links, monitors and calls.
+"""LocalNode: one event loop's actors: spawn them, name them, stop them, signal them.
 
 A node is used as an async context manager; on the way out it stops every
 actor still alive (oldest first, so a supervision tree stops from its root and
 in its own order), then kills what did not stop within ``shutdown_timeout``.
 Everything hangs off the node: several nodes can run in one process.
 
-Operations on refs of other nodes go to the node's :class:`Transport` (the seam
-the cluster layer plugs into); without one, such refs cannot exist.
+This is the facade users hold. The machinery behind it, which every message
+and signal goes through, is the node's :class:`~._kernel.Kernel`; operations on
+other nodes' refs go to the ``transport`` the node was given (the seam the
+cluster layer plugs into, see ``_transport``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import itertools
-import math
 import secrets
 import time
 from typing import Any, Final, Self
 
-from ._actor import Actor
-from ._calls import DeadlineBuckets, make_caller
+from ._actor import Actor, check_actor_class
+from ._arguments import check_node_name, check_positive_int, check_seconds
 from ._endpoint import TransportEndpoint
-from ._errors import (
-    ActorExited,
-    CallingSelf,
-    InvalidArgument,
-    NodeNotRunning,
-    NotAnActor,
-    SpawnFailed,
-)
-from ._exit_signals import Down, Exit, ExitAction, exit_signal_action
-from ._gc import GcPolicy
+from ._errors import InvalidArgument, NodeNotRunning, SpawnFailed
+from ._kernel import Kernel
 from ._lifecycle import ALIVE, CURRENT, DEAD, RUNNING, STARTING, ActorCell
-from ._names import NameRegistry
-from ._reasons import NOPROC, NORMAL, SHUTDOWN, Crash
-from ._ref import CALL, INFO, ActorRef
-from ._reports import report_crash, report_slow_handler
-from ._slow_handlers import LoopWatch
-from ._stats import Counters, NodeStatistics
-from ._timers import Timer
+from ._reasons import NORMAL, SHUTDOWN, Crash
+from ._ref import ActorRef
+from ._reports import report_crash
+from ._stats import NodeStatistics
 from ._transport import Transport
 
 __all__ = ["LocalNode"]
-
-_CALLBACKS: Final = ("init", "handle_call", "handle_cast", "handle_info", "terminate")
 
 # Node states.
 _NEW: Final = "new"
@@ -66,7 +52,8 @@ class LocalNode:
             closes, before it kills the rest.
         gc_freeze: freeze long-lived objects after spawn bursts so full garbage
             collections stay short (see ``ember.actors._gc``).
-        transport: the connection to other nodes (the cluster layer provides it).
+        transport: the connection to other nodes (the cluster layer provides it);
+            without one, other nodes' refs are unreachable.
     """
 
     def __init__(
@@ -79,35 +66,28 @@ class LocalNode:
         gc_freeze: bool = True,
         transport: Transport | None = None,
     ) -> None:
-        if not isinstance(name, str) or not name or any(c.isspace() for c in name):
-            raise InvalidArgument(
-                f"a node name must be a non-empty string without spaces, not {name!r}"
-            )
-        _check_positive_int("mailbox_limit", mailbox_limit)
-        _check_seconds("slow_handler_threshold", slow_handler_threshold, allow_zero=False)
-        _check_seconds("shutdown_timeout", shutdown_timeout, allow_zero=True)
+        check_node_name(name)
+        check_positive_int("mailbox_limit", mailbox_limit)
+        check_seconds("slow_handler_threshold", slow_handler_threshold, allow_zero=False)
+        check_seconds("shutdown_timeout", shutdown_timeout, allow_zero=True)
         self.name = name
         # Microseconds since the epoch, shifted, plus random bits: unique, and a node
         # that restarts gets a larger incarnation than before (membership relies on it).
         self.incarnation = (time.time_ns() // 1000) << 8 | secrets.randbits(8)
         self.mailbox_limit = mailbox_limit
         self.shutdown_timeout = shutdown_timeout
-        self._slow_threshold = slow_handler_threshold
-        self._gc_freeze = gc_freeze
-        self._transport = transport
         self._state = _NEW
-        self._cells: dict[int, ActorCell] = {}
-        self._names = NameRegistry()
-        self._stats = Counters()
-        self._ids = itertools.count(1)
-        self._monitor_ids = itertools.count(1)
+        self._kernel = Kernel(
+            self,
+            self.incarnation,
+            slow_threshold=slow_handler_threshold,
+            gc_freeze=gc_freeze,
+            transport=transport,
+        )
         self._checked_classes: set[type[Actor]] = set()
-        self._loop: asyncio.AbstractEventLoop
-        self._watch: LoopWatch
-        self._gc: GcPolicy | None = None
 
     def __repr__(self) -> str:
-        return f"<Node {self.name!r} {self._state}, {len(self._cells)} actors>"
+        return f"<Node {self.name!r} {self._state}, {len(self._kernel.cells)} actors>"
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -122,56 +102,38 @@ class LocalNode:
         """Bind the node to the running event loop. ``async with`` calls this for you."""
         if self._state is not _NEW:
             raise NodeNotRunning(f"node {self.name!r} is {self._state}; a node starts once")
-        self._loop = asyncio.get_running_loop()
-        self._create_task = self._loop.create_task
-        self._deadlines = DeadlineBuckets(self._loop)
-        self._watch = LoopWatch(self._loop, self._slow_threshold)
-        self._watch.start()
-        if self._gc_freeze:
-            self._gc = GcPolicy(lambda: len(self._cells))
         self._state = _RUNNING
-        if self._transport is not None:
-            await self._transport.start(self)
+        await self._kernel.start()
 
     async def close(self) -> None:
         """Stop every actor (oldest first), then the transport. ``async with`` calls this."""
         if self._state is not _RUNNING:
             return
         self._state = _STOPPING
+        cells = self._kernel.cells
         deadline = time.monotonic() + self.shutdown_timeout
         try:
-            for cell in list(self._cells.values()):
-                if cell.state is DEAD:
-                    continue
+            for cell in list(cells.values()):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 if cell.state is STARTING:
                     cell.kill()
-                    continue
-                async with asyncio.timeout(remaining):
-                    await self._stop_cell(cell, SHUTDOWN)
+                elif cell.state is not DEAD:
+                    async with asyncio.timeout(remaining):
+                        await self._stop_cell(cell, SHUTDOWN)
         except TimeoutError:
             pass
         finally:
-            for cell in list(self._cells.values()):
+            for cell in list(cells.values()):
                 cell.kill()
-            if self._transport is not None:
-                await self._transport.stop()
-            self._watch.stop()
+            await self._kernel.stop()
             self._state = _STOPPED
 
     @property
     def running(self) -> bool:
         """True between start and close."""
         return self._state is _RUNNING
-
-    def _check_running(self) -> None:
-        if self._state is not _RUNNING:
-            raise NodeNotRunning(
-                f"node {self.name!r} is {self._state}; "
-                "use it inside `async with ember.Node(...) as node:`"
-            )
 
     # ---- spawning ----------------------------------------------------------------
 
@@ -185,7 +147,7 @@ class LocalNode:
         """Start an actor of class ``cls``; returns its ref once ``init(*args)`` succeeded.
 
         ``name`` registers the actor under a local name before ``init`` runs;
-        ``link`` links it with that ref before ``init`` runs.
+        ``link`` links it with that ref (of any node) before ``init`` runs.
 
         Raises:
             NotAnActor: ``cls`` is not a subclass of ``ember.Actor`` (or a callback is not async).
@@ -194,18 +156,23 @@ class LocalNode:
                 while starting (links made by ``link`` are dropped silently then).
             NodeNotRunning: the node is not running.
         """
-        self._check_running()
+        if self._state is not _RUNNING:
+            raise NodeNotRunning(
+                f"node {self.name!r} is {self._state}; "
+                "use it inside `async with ember.Node(...) as node:`"
+            )
         if not isinstance(cls, type) or cls not in self._checked_classes:
-            self._check_actor_class(cls)  # (a non-type may be unhashable: check it first)
+            check_actor_class(cls)  # (a non-type may be unhashable: check it first)
+            self._checked_classes.add(cls)
+        kernel = self._kernel
         actor = cls()
-        limit = cls.mailbox_limit
-        cell = ActorCell(self, actor, next(self._ids), limit or self.mailbox_limit)
+        cell = ActorCell(kernel, actor, kernel.next_id(), cls.mailbox_limit or self.mailbox_limit)
         object.__setattr__(actor, "_ember_cell", cell)
         if name is not None:
-            self._names.register(name, cell)
-        self._cells[cell.ref.id] = cell
+            kernel.names.register(name, cell)
+        kernel.cells[cell.ref.id] = cell
         if link is not None:
-            self._link(cell, link)
+            kernel.links.link(cell, link)
         token = CURRENT.set(cell)
         try:
             await actor.init(*args)
@@ -220,57 +187,37 @@ class LocalNode:
         finally:
             CURRENT.reset(token)
         if cell.exit_reason is not ALIVE or cell.state is DEAD:
-            # init asked to stop, or an exit signal or kill arrived while starting
-            reason = cell.exit_reason
-            if cell.state is not DEAD:
-                self._drop_links_silently(cell)
-                cell._start_exit()  # terminate runs in the actor's own task, as itself
-                exiting = cell.task
-                if exiting is not None and cell.state is not DEAD:
-                    await exiting
-            raise SpawnFailed(reason)
+            await self._start_refused(cell)
+        return self._started(cell)
+
+    def _started(self, cell: ActorCell) -> ActorRef:
+        """``init`` returned: the actor runs, and handles what was sent to it meanwhile."""
+        kernel = self._kernel
         cell.state = RUNNING
         cell.task = None
-        self._stats.spawned += 1
-        if self._gc is not None:
-            self._gc.spawned()
+        kernel.stats.spawned += 1
+        if kernel.gc is not None:
+            kernel.gc.spawned()
         if cell.mailbox:
-            cell.task = self._create_task(cell._run())
+            cell.task = kernel.create_task(cell._run())
         return cell.ref
+
+    async def _start_refused(self, cell: ActorCell) -> None:
+        """``init`` asked to stop, or an exit signal or kill arrived while starting."""
+        reason = cell.exit_reason
+        if cell.state is not DEAD:
+            self._kernel.links.drop_links_silently(cell)
+            cell._start_exit()  # terminate runs in the actor's own task, as itself
+            exiting = cell.task
+            if exiting is not None and cell.state is not DEAD:
+                await exiting
+        raise SpawnFailed(reason)
 
     def _abandon_start(self, cell: ActorCell, reason: Any) -> None:
         """``init`` failed: drop the spawn's links silently and finish the actor."""
         if cell.state is not DEAD:
-            self._drop_links_silently(cell)
-            self._finish(cell, reason)
-
-    def _drop_links_silently(self, cell: ActorCell) -> None:
-        """Remove ``cell``'s links on both sides without any exit signal (a failed start)."""
-        links, cell.links = cell.links, None
-        for other in links or ():
-            self._unlink_other_side(cell.ref, other)
-
-    def _unlink_other_side(self, ref: ActorRef, other: ActorRef) -> None:
-        target = self._local_cell(other)
-        if target is not None:
-            if target.links is not None:
-                target.links.discard(ref)
-        elif self._transport is not None and other.node != self.name:
-            self._transport.unlink_remote(ref, other)
-
-    def _check_actor_class(self, cls: Any) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, Actor)):
-            raise NotAnActor(
-                f"spawn needs a subclass of ember.Actor, got {cls!r}; "
-                "define `class MyActor(ember.Actor): ...` and spawn the class itself"
-            )
-        for callback in _CALLBACKS:
-            if not inspect.iscoroutinefunction(getattr(cls, callback)):
-                raise NotAnActor(f"{cls.__qualname__}.{callback} must be defined with `async def`")
-        limit = cls.mailbox_limit
-        if limit is not None:
-            _check_positive_int(f"{cls.__qualname__}.mailbox_limit", limit)
-        self._checked_classes.add(cls)
+            self._kernel.links.drop_links_silently(cell)
+            self._kernel.finish(cell, reason)
 
     # ---- names ---------------------------------------------------------------------
 
@@ -281,24 +228,24 @@ class LocalNode:
             NameTaken: another live actor holds ``name``.
             InvalidArgument: ``ref`` is not a live actor on this node, or ``name`` is empty.
         """
-        cell = self._local_cell(ref)
+        cell = self._kernel.local_cell(ref)
         if cell is None or cell.state is DEAD:
             raise InvalidArgument(
                 f"only a live actor of node {self.name!r} can be named; {ref!r} is not"
             )
-        self._names.register(name, cell)
+        self._kernel.names.register(name, cell)
 
     def unregister(self, name: str) -> bool:
         """Free ``name``. Returns whether it was registered."""
-        return self._names.unregister(name)
+        return self._kernel.names.unregister(name)
 
     def whereis(self, name: str) -> ActorRef | None:
         """The ref of the live local actor named ``name``, or None."""
-        return self._names.whereis(name)
+        return self._kernel.names.whereis(name)
 
     def registered(self) -> list[str]:
         """Every registered local name."""
-        return self._names.names()
+        return self._kernel.names.names()
 
     # ---- stopping and exit signals ---------------------------------------------------
 
@@ -312,19 +259,16 @@ class LocalNode:
         Raises:
             InvalidArgument: an actor tried to stop itself this way (use ``self.stop()``).
         """
-        cell = self._local_cell(ref)
-        if cell is None:
-            if self._transport is not None and ref.node != self.name:
-                await self._transport.stop_remote(ref, reason)
+        target = self._kernel.route(ref)
+        if not isinstance(target, ActorCell):
+            await target.stop_remote(ref, reason)
             return
-        if CURRENT.get() is cell:
+        if CURRENT.get() is target:
             raise InvalidArgument("an actor cannot wait for its own end: call self.stop(reason)")
-        await self._stop_cell(cell, reason)
+        await self._stop_cell(target, reason)
 
     async def _stop_cell(self, cell: ActorCell, reason: Any) -> None:
-        if cell.state is DEAD:
-            return
-        waiter: asyncio.Future[None] = self._loop.create_future()
+        waiter: asyncio.Future[None] = self._kernel.loop.create_future()
         if cell.stop_waiters is None:
             cell.stop_waiters = [waiter]
         else:
@@ -342,297 +286,33 @@ class LocalNode:
         """
         current = CURRENT.get()
         sender = None if current is None else current.ref
-        cell = self._local_cell(ref)
-        if cell is None:
-            if self._transport is not None and ref.node != self.name:
-                self._transport.exit_remote(sender, ref, reason)
-            return
-        self._exit_signal(cell, sender, reason, untrappable=True)
-
-    def _exit_signal(
-        self, cell: ActorCell, sender: ActorRef | None, reason: Any, *, untrappable: bool
-    ) -> None:
-        if cell.state is DEAD:
-            return
-        actor = cell.actor
-        trapping = actor is not None and bool(actor.trap_exits)
-        action = exit_signal_action(
-            reason, trapping=trapping, untrappable=untrappable, from_self=sender == cell.ref
-        )
-        if action is ExitAction.DELIVER:
-            cell.put_signal((INFO, Exit(sender, reason)))
-        elif action is ExitAction.TERMINATE:
-            cell.interrupt(reason)
-        elif action is ExitAction.KILL:
-            cell.kill()
-
-    def _finish(self, cell: ActorCell, reason: Any) -> None:
-        """The actor has ended with ``reason``: free everything and tell everyone.
-
-        Synchronous, and the one place an actor's end is carried out.
-        """
-        cell.state = DEAD
-        cell.exit_reason = reason
-        cell.task = None
-        ref = cell.ref
-        stats = self._stats
-        del self._cells[ref.id]
-        self._names.release_all(cell)
-        if cell.timers:
-            for timer in list(cell.timers):
-                timer.cancel()
-        mailbox = cell.mailbox
-        if mailbox:
-            stats.dead_letters += len(mailbox)
-        cell.mailbox = None
-        if cell.calls:
-            error = ActorExited(reason)
-            for caller in list(cell.calls):
-                caller._fail(error)
-        cell.calls = None
-        if cell.monitoring:
-            for monitor_id, target in cell.monitoring.items():
-                self._drop_watch(ref, target, monitor_id)
-        cell.monitoring = None
-        if cell.links:
-            links, cell.links = cell.links, None
-            for other in links:
-                self._link_broken(other, ref, reason)
-        if cell.watchers:
-            watchers, cell.watchers = cell.watchers, None
-            for key, watcher in watchers.items():
-                # a remote watcher's monitor id is keyed by its node: ids are per node
-                monitor_id = key if isinstance(key, int) else key[1]
-                self._deliver_down(watcher, monitor_id, ref, reason)
-        if cell.stop_waiters:
-            for waiter in cell.stop_waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-        cell.stop_waiters = None
-        cell.actor = None  # break the actor <-> cell cycle: a dead actor is freed by refcount
-        stats.exited += 1
-        if isinstance(reason, Crash):
-            stats.crashes += 1
-        if self._gc is not None:
-            self._gc.ended()
-
-    # ---- links and monitors ---------------------------------------------------------------
-
-    def _link(self, cell: ActorCell, ref: ActorRef) -> None:
-        if ref == cell.ref:
-            return
-        target = self._local_cell(ref)
-        if target is None:
-            if self._transport is not None and ref.node != self.name:
-                self._add_link(cell, ref)
-                self._transport.link_remote(cell.ref, ref)
-            else:
-                self._exit_signal(cell, ref, NOPROC, untrappable=False)
-            return
-        if target.state is DEAD:
-            self._exit_signal(cell, ref, NOPROC, untrappable=False)
-            return
-        self._add_link(cell, ref)
-        self._add_link(target, cell.ref)
-
-    @staticmethod
-    def _add_link(cell: ActorCell, ref: ActorRef) -> None:
-        if cell.links is None:
-            cell.links = {ref}
+        target = self._kernel.route(ref)
+        if isinstance(target, ActorCell):
+            self._kernel.exit_signal(target, sender, reason, untrappable=True)
         else:
-            cell.links.add(ref)
-
-    def _unlink(self, cell: ActorCell, ref: ActorRef) -> None:
-        if cell.links is not None:
-            cell.links.discard(ref)
-        self._unlink_other_side(cell.ref, ref)
-
-    def _link_broken(self, ref: ActorRef, dead: ActorRef, reason: Any) -> None:
-        """``dead`` ended with ``reason``; ``ref`` was linked to it."""
-        target = self._local_cell(ref)
-        if target is None:
-            if self._transport is not None and ref.node != self.name:
-                self._transport.exit_remote(dead, ref, reason, linked=True)
-            return
-        if target.links is not None:
-            target.links.discard(dead)
-        self._exit_signal(target, dead, reason, untrappable=False)
-
-    def _monitor(self, cell: ActorCell, ref: ActorRef) -> int:
-        monitor_id = next(self._monitor_ids)
-        target = self._local_cell(ref)
-        if target is None and self._transport is not None and ref.node != self.name:
-            self._add_monitoring(cell, monitor_id, ref)
-            self._transport.monitor_remote(cell.ref, ref, monitor_id)
-            return monitor_id
-        if target is None or target.state is DEAD:
-            cell.put_signal((INFO, Down(monitor_id, ref, NOPROC)))
-            return monitor_id
-        self._add_monitoring(cell, monitor_id, ref)
-        if target.watchers is None:
-            target.watchers = {monitor_id: cell.ref}
-        else:
-            target.watchers[monitor_id] = cell.ref
-        return monitor_id
-
-    @staticmethod
-    def _add_monitoring(cell: ActorCell, monitor_id: int, ref: ActorRef) -> None:
-        if cell.monitoring is None:
-            cell.monitoring = {monitor_id: ref}
-        else:
-            cell.monitoring[monitor_id] = ref
-
-    def _demonitor(self, cell: ActorCell, monitor_id: int) -> bool:
-        if cell.monitoring is None:
-            return False
-        target = cell.monitoring.pop(monitor_id, None)
-        if target is None:
-            return False
-        self._drop_watch(cell.ref, target, monitor_id)
-        return True
-
-    def _drop_watch(self, watcher: ActorRef, target: ActorRef, monitor_id: int) -> None:
-        cell = self._local_cell(target)
-        if cell is not None:
-            if cell.watchers is not None:
-                cell.watchers.pop(monitor_id, None)
-        elif self._transport is not None and target.node != self.name:
-            self._transport.demonitor_remote(watcher, target, monitor_id)
-
-    def _deliver_down(self, watcher: ActorRef, monitor_id: int, ref: ActorRef, reason: Any) -> None:
-        cell = self._local_cell(watcher)
-        if cell is None:
-            if self._transport is not None and watcher.node != self.name:
-                self._transport.down_remote(watcher, monitor_id, ref, reason)
-            return
-        if cell.monitoring is not None and cell.monitoring.pop(monitor_id, None) is not None:
-            cell.put_signal((INFO, Down(monitor_id, ref, reason)))
-
-    # ---- calls -------------------------------------------------------------------------
-
-    async def _call(self, ref: ActorRef, message: Any, timeout: float | None) -> Any:
-        now = time.monotonic()
-        if timeout is None:
-            deadline = math.inf
-        elif (type(timeout) is float or type(timeout) is int) and timeout >= 0:
-            deadline = now + timeout
-        else:
-            _check_seconds("timeout", timeout, allow_zero=True)
-            deadline = now + float(timeout)
-        cell = ref._cell
-        if cell is None:
-            cell = self._local_cell(ref)
-            if cell is None:
-                if self._transport is not None and ref.node != self.name:
-                    return await self._transport.call_remote(ref, message, timeout)
-                raise ActorExited(NOPROC)
-        if cell.state is DEAD:
-            raise ActorExited(NOPROC)
-        if CURRENT.get() is cell:
-            raise CallingSelf(f"{ref!r} called itself; it would wait for ever on its own reply")
-        future: asyncio.Future[Any] = self._loop.create_future()
-        caller = make_caller(future, deadline, cell)
-        calls = cell.calls
-        if calls is None:
-            calls = cell.calls = {}
-        calls[caller] = None
-        self._deadlines.add(caller, now)
-        cell.put((CALL, message, caller))
-        try:
-            return await future
-        finally:
-            calls.pop(caller, None)
-            bucket = caller._bucket
-            if bucket is not None:
-                bucket.pop(caller, None)
-
-    # ---- timers ------------------------------------------------------------------------------
-
-    def _send_after(self, cell: ActorCell, seconds: float, message: Any) -> Timer:
-        _check_seconds("seconds", seconds, allow_zero=True)
-        if cell.state is DEAD:
-            raise ActorExited(cell.exit_reason)
-        timer = Timer._start(cell, seconds, message)
-        if cell.timers is None:
-            cell.timers = {timer}
-        else:
-            cell.timers.add(timer)
-        return timer
-
-    # ---- routing to other nodes -----------------------------------------------------------------
-
-    def _local_cell(self, ref: ActorRef) -> ActorCell | None:
-        """The cell for a ref of this node (dead or alive), or None for another node's ref."""
-        cell = ref._cell
-        if cell is not None:
-            return cell if cell.node is self else None
-        if ref.node == self.name and ref.incarnation == self.incarnation:
-            return self._cells.get(ref.id)
-        return None
-
-    def _route_message(self, ref: ActorRef, kind: int, message: Any) -> None:
-        """A send or cast to a ref that carries no local cell."""
-        cell = self._local_cell(ref)
-        if cell is not None:
-            cell.put((kind, message))
-        elif self._transport is not None and ref.node != self.name:
-            self._transport.send_remote(ref, kind, message)
-        else:
-            self._stats.dead_letters += 1
+            target.exit_remote(sender, ref, reason)
 
     # ---- observability ------------------------------------------------------------------------
 
     @property
     def transport_endpoint(self) -> TransportEndpoint:
         """The node as its transport sees it (the inbound half of the Transport seam)."""
-        return TransportEndpoint(self)
+        return self._kernel.endpoint
 
     def statistics(self) -> NodeStatistics:
         """A snapshot of this node's counters."""
-        s = self._stats
-        return NodeStatistics(
-            actors=len(self._cells),
-            spawned=s.spawned,
-            exited=s.exited,
-            messages=s.messages,
-            dead_letters=s.dead_letters,
-            mailbox_overflows=s.mailbox_overflows,
-            expired_calls=s.expired_calls,
-            late_replies=s.late_replies,
-            crashes=s.crashes,
-            slow_handlers=s.slow_handlers,
-        )
+        return self._kernel.stats.snapshot(actors=len(self._kernel.cells))
 
     def current_actor(self) -> ActorRef | None:
         """The ref of the actor whose code is running now (None outside any actor)."""
         cell = CURRENT.get()
-        return None if cell is None or cell.node is not self else cell.ref
+        return None if cell is None or cell.kernel is not self._kernel else cell.ref
 
     def actors(self) -> list[ActorRef]:
         """The refs of every live local actor, oldest first."""
-        return [cell.ref for cell in self._cells.values() if cell.state is not DEAD]
+        return [cell.ref for cell in self._kernel.cells.values() if cell.state is not DEAD]
 
     def is_alive(self, ref: ActorRef) -> bool:
         """True if ``ref`` is a live actor of this node."""
-        cell = self._local_cell(ref)
+        cell = self._kernel.local_cell(ref)
         return cell is not None and cell.state is not DEAD
-
-    def _check_slow(self, cell: ActorCell, message: Any, started: float, ended: float) -> None:
-        held = self._watch.held(started, ended)
-        if held > self._slow_threshold:
-            self._stats.slow_handlers += 1
-            report_slow_handler(cell.actor, cell.names[0] if cell.names else None, message, held)
-
-
-def _check_seconds(what: str, value: Any, *, allow_zero: bool) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and value == value
-    if ok and (value > 0 or (allow_zero and value == 0)):
-        return
-    bound = ">= 0" if allow_zero else "> 0"
-    raise InvalidArgument(f"{what} must be a number of seconds {bound}, not {value!r}")
-
-
-def _check_positive_int(what: str, value: Any) -> None:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return
-    raise InvalidArgument(f"{what} must be a positive whole number, not {value!r}")

@@ -5,8 +5,10 @@ chose when it started, and the actor's number on that node. Two refs are equal
 when those three are equal. A ref of a dead incarnation stays dead even if a
 node of the same name comes back.
 
-Only the runtime makes refs. A local ref also holds the actor's runtime cell, so
-that ``cast`` and ``send`` go straight to its mailbox without a lookup.
+Only the runtime makes refs. Each holds the kernel of the node that made it (its
+router: every operation on the ref goes through that node's routing rule); a
+local ref also holds the actor's runtime cell, so that ``cast`` and ``send`` go
+straight to its mailbox without a lookup.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 if TYPE_CHECKING:
+    from ._kernel import Kernel
     from ._lifecycle import ActorCell
-    from ._node import LocalNode
 
 __all__ = ["ActorRef"]
 
@@ -42,7 +44,7 @@ class ActorRef:
     incarnation: int
     id: int
     _cell: ActorCell | None
-    _router: LocalNode
+    _router: Kernel
     _hash: int
 
     def __init__(self) -> None:
@@ -50,7 +52,7 @@ class ActorRef:
 
     @classmethod
     def _make(
-        cls, node: str, incarnation: int, id: int, cell: ActorCell | None, router: LocalNode
+        cls, node: str, incarnation: int, id: int, cell: ActorCell | None, router: Kernel
     ) -> ActorRef:
         ref = object.__new__(cls)
         setattr_ = object.__setattr__
@@ -94,7 +96,7 @@ class ActorRef:
         """Deliver ``message`` to the actor's ``handle_info``. Never blocks, never raises."""
         cell = self._cell
         if cell is None:
-            self._router._route_message(self, INFO, message)
+            self._router.deliver(self, INFO, message)
         else:
             cell.put((INFO, message))
 
@@ -102,7 +104,7 @@ class ActorRef:
         """Deliver ``message`` to the actor's ``handle_cast``. Never blocks, never raises."""
         cell = self._cell
         if cell is None:
-            self._router._route_message(self, CAST, message)
+            self._router.deliver(self, CAST, message)
         else:
             cell.put((CAST, message))
 
@@ -121,5 +123,5 @@ class ActorRef:
             CallingSelf: an actor called its own ref.
             InvalidArgument: ``timeout`` is negative or not a number.
         """
-        # A plain function returning the node's coroutine: one frame less per call.
-        return self._router._call(self, message, timeout)
+        # A plain function returning the kernel's coroutine: one frame less per call.
+        return self._router.call(self, message, timeout)

@@ -33,6 +33,21 @@ class Counters:
         self.spawned = 0
         self.exited = 0
 
+    def snapshot(self, *, actors: int) -> NodeStatistics:
+        """The counters now, as the frozen record ``node.statistics()`` returns."""
+        return NodeStatistics(
+            actors=actors,
+            spawned=self.spawned,
+            exited=self.exited,
+            messages=self.messages,
+            dead_letters=self.dead_letters,
+            mailbox_overflows=self.mailbox_overflows,
+            expired_calls=self.expired_calls,
+            late_replies=self.late_replies,
+            crashes=self.crashes,
+            slow_handlers=self.slow_handlers,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class NodeStatistics:

@@ -36,7 +36,7 @@ class Timer:
         setattr_ = object.__setattr__
         setattr_(timer, "_cell", cell)
         setattr_(timer, "_message", message)
-        setattr_(timer, "_handle", cell.node._loop.call_later(seconds, timer._fire))
+        setattr_(timer, "_handle", cell.kernel.loop.call_later(seconds, timer._fire))
         return timer
 
     def __setattr__(self, name: str, value: Any) -> NoReturn:

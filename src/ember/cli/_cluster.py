@@ -139,8 +139,7 @@ async def _status(args: argparse.Namespace) -> int:
             service = client.remote.service_of(member.name)
             try:
                 assert service is not None
-                reply = await service.call(("stats",), timeout=args.timeout)
-                row.update(reply[1])
+                row.update(await service.call(("stats",), timeout=args.timeout))
             except ember.EmberError as exc:
                 row["error"] = str(exc)
             rows.append(row)

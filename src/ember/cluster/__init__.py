@@ -1,9 +1,11 @@
 """ember.cluster: nodes connected over ZeroMQ, with the semantics of one node.
 
 ``Node`` (exported as ``ember.Node``) joins a cluster when given ``listen``;
-beneath it: the wire codec (``_wire``, ``_wire_signals``, ``_wire_terms``, ``_type_registry``),
-the ZeroMQ carrier and CurveZMQ security (``_zmq_carrier``, ``_security``),
-the remote layer that implements ``ember.actors.Transport`` (``_remote``),
+beneath it: the wire codec (``_wire``, ``_wire_signals``, ``_wire_terms``,
+``_wire_errors``, ``_type_registry``), the ZeroMQ carrier and CurveZMQ security
+(``_zmq_carrier``, ``_security``), the remote layer that implements
+``ember.actors.Transport`` (``_remote``, ``_outbox``), the node service
+(``_service``),
 membership with phi-accrual failure detection (``_membership``, ``_phi``), and
 global names and process groups (``_global_names``, ``_groups``). See
 docs/clustering.md.
@@ -13,12 +15,14 @@ from ._carrier import Carrier
 from ._global_names import GlobalNames
 from ._groups import ProcessGroups
 from ._membership import Member, MembershipSettings
-from ._node import ClusterStatistics, Node, NodeDown, NodeUp
+from ._node import ClusterStatistics, Node
+from ._node_events import NodeDown, NodeUp
 from ._phi import PhiAccrualDetector, PhiSettings
 from ._remote import RemoteLayer
 from ._security import InsecureAddress, InsecureKeyFile, KeyNotFound, Security, write_keys
 from ._type_registry import TypeRegistry
 from ._wire import PROTOCOL_VERSION, Encoder, Envelope, decode_frame
+from ._wire_errors import MalformedFrame, UnencodableMessage
 from ._wire_signals import (
     Call,
     Demonitor,
@@ -32,11 +36,9 @@ from ._wire_signals import (
     Reply,
     Send,
     Signal,
-    Spawn,
-    SpawnReply,
     Unlink,
 )
-from ._wire_terms import MalformedFrame, UnencodableMessage, WireLimits
+from ._wire_terms import WireLimits
 from ._zmq_carrier import CarrierNotRunning, UnsafeLibzmq, ZmqCarrier, ZmqSettings
 
 __all__ = [
@@ -73,8 +75,6 @@ __all__ = [
     "Security",
     "Send",
     "Signal",
-    "Spawn",
-    "SpawnReply",
     "TypeRegistry",
     "UnencodableMessage",
     "Unlink",

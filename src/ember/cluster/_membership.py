@@ -77,14 +77,13 @@ class Membership:
     def __init__(
         self,
         name: str,
-        incarnation: int,
         carrier: Carrier,
         seeds: list[str],
         settings: MembershipSettings | None = None,
         keys: Callable[[str], str | None] | None = None,
     ) -> None:
         self.name = name
-        self.incarnation = incarnation
+        self.incarnation = 0  # this node's, given to start()
         self.carrier = carrier
         self.seeds = list(seeds)
         self.settings = settings or MembershipSettings()
@@ -143,11 +142,14 @@ class Membership:
 
     def start(
         self,
+        incarnation: int,
         address: str,
         queue: Callable[[str, Gossip | Heartbeat], object],
         lost: Callable[[str], None],
     ) -> None:
-        """Enter our own row and start heartbeats and gossip (and joining the seeds)."""
+        """Enter our own row (this node's ``incarnation``, listening at ``address``) and
+        start heartbeats and gossip (and joining the seeds)."""
+        self.incarnation = incarnation
         self._queue = queue
         self._lost = lost
         self.table[self.name] = MemberRow(self.name, self.incarnation, address, UP, 1)

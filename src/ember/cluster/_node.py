@@ -24,22 +24,23 @@ from typing import Any
 from ember.actors import (
     ActorExited,
     ActorRef,
-    EmberError,
     InvalidArgument,
     LocalNode,
-    NameTaken,
     NodeStatistics,
     SpawnFailed,
+    check_actor_class,
 )
 
 from ._carrier import Carrier
+from ._class_paths import class_path
 from ._groups_and_names import Registries
 from ._membership import Member, Membership, MembershipSettings
+from ._node_events import NodeDown, NodeUp
 from ._remote import RemoteLayer
-from ._service import class_path
+from ._service import SERVICE_NAME, NodeService
 from ._type_registry import TypeRegistry
 
-__all__ = ["ClusterStatistics", "Node", "NodeDown", "NodeUp"]
+__all__ = ["ClusterStatistics", "Node"]
 
 LOGGER = logging.getLogger("ember.cluster")
 
@@ -56,30 +57,6 @@ class ClusterStatistics(NodeStatistics):
     spoofed_frames: int = 0
     unencodable: int = 0
     lost_frames: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class NodeDown:
-    """Sent to an actor that called ``node.monitor_node(name)`` when that node is lost."""
-
-    node: str
-
-
-@dataclass(frozen=True, slots=True)
-class NodeUp:
-    """Sent to an actor subscribed with ``node.monitor_nodes()`` when a node joins."""
-
-    node: str
-
-
-def _spawn_error(detail: Any) -> EmberError:
-    """The error a failed remote spawn raises: the one a local spawn would raise."""
-    match detail:
-        case ("spawn_failed", reason):
-            return SpawnFailed(reason)  # init failed: the reason is init's, as locally
-        case ("name_taken", str(name), holder):
-            return NameTaken(name, holder)
-    return SpawnFailed(detail)
 
 
 class Node(Registries, LocalNode):
@@ -113,7 +90,6 @@ class Node(Registries, LocalNode):
         membership: MembershipSettings | None = None,
         **options: Any,
     ) -> None:
-        super().__init__(name, **options)
         self.listen = listen
         self.join_timeout = join_timeout
         self._membership: Membership | None = None
@@ -124,20 +100,21 @@ class Node(Registries, LocalNode):
         if listen is None and carrier is None:
             if seeds or security is not None:
                 raise InvalidArgument("seeds and security need listen=ADDRESS: a node to join with")
+            super().__init__(name, **options)
             return
+        if "transport" in options:
+            raise InvalidArgument("a clustered node makes its own transport; give listen=ADDRESS")
         if carrier is None:
             from ._zmq_carrier import ZmqCarrier
 
             carrier = ZmqCarrier(name, listen or "", security=security)
         keys = getattr(security, "node_for_key", None)
         self._carrier = carrier
-        self._membership = Membership(
-            name, self.incarnation, carrier, list(seeds), membership, keys=keys
-        )
+        self._membership = Membership(name, carrier, list(seeds), membership, keys=keys)
         self._remote = RemoteLayer(carrier, self._membership, registry=registry)
-        self._transport = self._remote
         self._membership.on_down.append(self._node_went_down)
         self._membership.on_up.append(self._node_came_up)
+        super().__init__(name, transport=self._remote, **options)
 
     @property
     def clustered(self) -> bool:
@@ -162,10 +139,15 @@ class Node(Registries, LocalNode):
         await super().start()
         if self._remote is None or self._carrier is None or self._membership is None:
             return
+        # Before the carrier starts, so that every request from a peer finds them.
+        remote = self._remote
+        remote.node_service = await self.spawn(NodeService, remote, name=SERVICE_NAME)
         # Before membership starts, so that their servers hear of every node that comes up.
         await self._start_registries(self._membership.incarnation_of)
-        await self._carrier.start(self._remote.on_frame, self._membership.peer_lost)
-        self._membership.start(self._carrier.address, self._remote.queue, self._remote.node_lost)
+        await self._carrier.start(remote.on_frame, self._membership.peer_lost)
+        self._membership.start(
+            self.incarnation, self._carrier.address, remote.queue, remote.node_lost
+        )
         LOGGER.info(
             "node %s (incarnation %d) listening on %s",
             self.name,
@@ -204,31 +186,29 @@ class Node(Registries, LocalNode):
     ) -> ActorRef:
         """``LocalNode.spawn``, plus ``on=NODE`` to start the actor on another node.
 
-        The class travels by its import path, so it must be importable there.
+        The class travels by its import path, so it must be importable there; the
+        args travel as wire terms. ``link`` is linked before ``init`` runs there,
+        as locally.
 
         Raises:
             SpawnFailed: as locally, or with ``"noconnection"`` if ``on`` is not a
-                live member, or ``("bad_class", text)`` if ``on`` cannot import it.
+                live member (or is lost meanwhile), or ``("bad_class", text)`` if
+                ``on`` cannot import the class.
             NameTaken: as locally, ``name`` is taken on ``on``.
         """
         if on is None or on == self.name:
             return await super().spawn(cls, *args, name=name, link=link)
-        self._check_actor_class(cls)
+        check_actor_class(cls)
         service = self.remote.service_of(on)
         if service is None:
             raise SpawnFailed("noconnection")
+        request = ("spawn", class_path(cls), tuple(args), name, link)
         try:
-            reply = await service.call(("spawn", class_path(cls), tuple(args), name), timeout=None)
+            ref: ActorRef = await service.call(request, timeout=None)
         except ActorExited as exited:
-            raise SpawnFailed(exited.reason) from None
-        if reply[0] != "ok":
-            raise _spawn_error(reply[1])
-        ref: ActorRef = reply[1]
-        if link is not None:
-            local = self._local_cell(link)
-            if local is None:
-                raise InvalidArgument("link= must be a ref of an actor on this node")
-            self._link(local, ref)
+            if isinstance(exited, SpawnFailed):
+                raise
+            raise SpawnFailed(exited.reason) from None  # the node was lost meanwhile
         return ref
 
     # ---- members and node monitors ----------------------------------------------------------

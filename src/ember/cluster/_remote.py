@@ -3,12 +3,14 @@
 It gives every operation on another node's ref the local semantics
 (DESIGN.md's table), with ``"noconnection"`` when that node is lost:
 
-- **sends and casts** are queued per peer and coalesced: every signal for one
-  peer from one event-loop turn leaves in one frame, in order (per-pair FIFO:
-  one ordered stream per peer, one sequence number per frame);
-- **calls** carry the caller's remaining time; the reply comes back as a
-  ``Reply``; a call to a lost node fails at once, a pending one fails when the
-  node is lost;
+- **sends and casts** go through the :class:`~._outbox.Outbox`: every signal
+  for one peer from one event-loop turn leaves in one frame, in order
+  (per-pair FIFO: one ordered stream per peer, one sequence number per frame);
+- **calls** carry the caller's remaining time; the answer comes back as a
+  ``Reply`` holding the value or the ``EmberError`` the call fails with (its
+  own type: see ``_wire_errors``). The caller's node waits and times out
+  exactly as for a local call; a call to a lost node fails at once, a pending
+  one fails when the node is lost;
 - **links and monitors** are indexed by peer, so that a lost node fires each of
   them exactly once with ``"noconnection"``;
 - **inbound frames** are decoded and checked; a malformed frame, one from a
@@ -18,34 +20,27 @@ It gives every operation on another node's ref the local semantics
   actor and never ends the node.
 
 Calls addressed to actor id 0 of a node go to that node's service actor
-(``_service``), which is how ``spawn(..., on=...)`` and remote ``node.stop``
-work: as ordinary calls.
+(``node_service``, which the cluster node spawns), which is how ``spawn(...,
+on=...)`` and remote ``node.stop`` work: as ordinary calls.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
-from ember.actors import (
-    ActorExited,
-    ActorRef,
-    CallTimeout,
-    EmberError,
-    LocalNode,
-    MailboxFull,
-    TransportEndpoint,
-)
+from ember.actors import ActorExited, ActorRef, EmberError, ReplySink, TransportEndpoint
 
 from ._carrier import Carrier
+from ._outbox import Outbox
+from ._remote_statistics import RemoteStatistics
 from ._type_registry import TypeRegistry
 from ._wire import Encoder, Envelope, decode_frame
+from ._wire_errors import MalformedFrame, UnencodableMessage, error_as_text
 from ._wire_signals import (
     Call,
     Demonitor,
@@ -60,13 +55,13 @@ from ._wire_signals import (
     Signal,
     Unlink,
 )
-from ._wire_terms import MalformedFrame, UnencodableMessage, WireLimits
+from ._wire_terms import WireLimits
 
-__all__ = ["NOCONNECTION", "Directory", "RemoteLayer", "RemoteStatistics"]
+__all__ = ["NOCONNECTION", "SERVICE_ID", "Directory", "RemoteLayer"]
 
 NOCONNECTION: Final = "noconnection"
+NOPROC: Final = "noproc"
 SERVICE_ID: Final = 0  # calls to actor id 0 go to the node's service actor
-_SIGNALS_PER_FRAME: Final = 1024
 LOGGER = logging.getLogger("ember.cluster")
 
 
@@ -83,25 +78,6 @@ class Directory(Protocol):
         """A heartbeat or gossip arrived (from any node, member or not)."""
 
 
-@dataclass
-class RemoteStatistics:
-    """Counters of the remote layer, per peer where it matters."""
-
-    frames_sent: int = 0
-    frames_received: int = 0
-    signals_sent: int = 0
-    signals_received: int = 0
-    unencodable: int = 0
-    malformed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    stale: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    replayed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    gaps: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    spoofed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    dropped_no_peer: int = 0
-    dropped_carrier: int = 0
-    late_replies: int = 0  # replies that arrived after the caller gave up (timeout, cancel)
-
-
 class _PeerLinks:
     """Everything that must fire with ``"noconnection"`` when one peer is lost."""
 
@@ -112,6 +88,28 @@ class _PeerLinks:
         self.monitors: dict[tuple[ActorRef, int], ActorRef] = {}  # (local watcher, id) -> target
         self.watchers: set[tuple[ActorRef, int, ActorRef]] = set()  # (remote watcher, id, local)
         self.calls: set[int] = set()
+
+
+class _ReplyToCaller:
+    """The ReplySink of a call from another node: settling it sends the ``Reply``."""
+
+    __slots__ = ("_call", "_done", "_layer")
+
+    def __init__(self, layer: RemoteLayer, call: Call) -> None:
+        self._layer = layer
+        self._call = call
+        self._done = False
+
+    def done(self) -> bool:
+        return self._done
+
+    def set_result(self, value: Any, /) -> None:
+        self._done = True
+        self._layer._reply(self._call, True, value)
+
+    def set_exception(self, error: BaseException, /) -> None:
+        self._done = True
+        self._layer._reply(self._call, False, error)
 
 
 class RemoteLayer:
@@ -130,57 +128,30 @@ class RemoteLayer:
         self.registry = registry or TypeRegistry()
         self.limits = limits or WireLimits()
         self.stats = RemoteStatistics()
-        self._node: LocalNode | None = None
+        self.node_service: ActorRef | None = None
+        """The actor that answers calls to actor id 0 of this node (set by the node)."""
+        self.on_node_lost: list[Callable[[str], None]] = []
         self._endpoint: TransportEndpoint
-        self._encoder: Encoder
-        self._loop: asyncio.AbstractEventLoop
-        self._outbox: dict[str, list[bytes]] = {}
-        self._flush_scheduled = False
-        self._seq_out: dict[str, int] = defaultdict(int)
+        self._outbox: Outbox
         self._seq_in: dict[tuple[str, int], int] = {}
         self._peers: dict[str, _PeerLinks] = defaultdict(_PeerLinks)
-        self._calls: dict[int, tuple[asyncio.Future[Any], str]] = {}
+        self._calls: dict[int, tuple[ReplySink, str]] = {}
         self._call_ids = itertools.count(1)
         self._last_log = 0.0
-        self.service: ActorRef | None = None
-        self.on_node_lost: list[Callable[[str], None]] = []
 
     # ---- lifecycle (ember.actors.Transport) ----------------------------------------
 
-    async def start(self, node: LocalNode) -> None:
-        self._node = node
-        self._endpoint = node.transport_endpoint
-        self._loop = asyncio.get_running_loop()
-        self._encoder = Encoder(node.name, node.incarnation, self.registry, self.limits)
-        from ._service import NodeService
-
-        self.service = await node.spawn(NodeService, self, name="$ember_node")
+    async def start(self, endpoint: TransportEndpoint) -> None:
+        self._endpoint = endpoint
+        encoder = Encoder(endpoint.name, endpoint.incarnation, self.registry, self.limits)
+        self._outbox = Outbox(self.carrier, encoder, self.stats)
 
     async def stop(self) -> None:
         self.flush()
 
     def flush(self) -> None:
         """Hand every queued signal to the carrier now, instead of at the end of the turn."""
-        self._flush()
-
-    @property
-    def node(self) -> LocalNode:
-        assert self._node is not None, "the remote layer has not started"
-        return self._node
-
-    # ---- sending: one frame per peer per loop turn ---------------------------------------
-
-    def queue_runtime(self, peer: str, signal: Call | Reply) -> None:
-        """Queue a call or reply the runtime built (see ``Encoder.encode_runtime_signal``)."""
-        self._enqueue(peer, self._encoded(peer, self._encoder.encode_runtime_signal, signal))
-
-    def _encoded(self, peer: str, encode: Callable[[Any], bytes], signal: Signal) -> bytes:
-        try:
-            return encode(signal)
-        except UnencodableMessage as exc:
-            self.stats.unencodable += 1
-            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
-            raise
+        self._outbox.flush()
 
     def queue(self, peer: str, signal: Signal) -> None:
         """Encode ``signal`` and queue it for ``peer`` (sent at the end of this loop turn).
@@ -188,133 +159,105 @@ class RemoteLayer:
         Raises:
             UnencodableMessage: the signal carries something the wire cannot.
         """
-        self._enqueue(peer, self._encoded(peer, self._encoder.encode_signal, signal))
+        try:
+            self._outbox.queue(peer, signal)
+        except UnencodableMessage as exc:
+            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
+            raise
 
-    def _enqueue(self, peer: str, data: bytes) -> None:
-        box = self._outbox.get(peer)
-        if box is None:
-            self._outbox[peer] = [data]
-        else:
-            box.append(data)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush)
+    def _live(self, ref: ActorRef) -> bool:
+        """True if ``ref``'s node, in ``ref``'s incarnation, is a live member."""
+        return self.directory.incarnation_of(ref.node) == ref.incarnation
 
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        outbox, self._outbox = self._outbox, {}
-        budget = self._encoder.max_signals_bytes
-        # A frame's signal list is an array too; and a receiver handles a frame in one
-        # go, so frames stay small enough not to hold its loop (bench: remote_one_way).
-        most = min(self.limits.max_array_len, _SIGNALS_PER_FRAME)
-        for peer, signals in outbox.items():
-            batch: list[bytes] = []
-            size = 0
-            for data in signals:
-                if batch and (size + len(data) > budget or len(batch) >= most):
-                    self._send_frame(peer, batch)
-                    batch, size = [], 0
-                batch.append(data)
-                size += len(data)
-            if batch:
-                self._send_frame(peer, batch)
-
-    def _send_frame(self, peer: str, batch: list[bytes]) -> None:
-        if peer.startswith(("seed:", "quarantined:")):
-            seq = (
-                0  # outside any stream (a seed not yet named, a quarantined node): membership only
-            )
-        else:
-            seq = self._seq_out[peer] = self._seq_out[peer] + 1
-        frame = self._encoder.encode_frame(seq, batch)
-        if self.carrier.send(peer, frame):
-            self.stats.frames_sent += 1
-            self.stats.signals_sent += len(batch)
-        else:
-            self.stats.dropped_carrier += len(batch)
-
-    def _reachable(self, peer: str) -> bool:
-        return self.directory.incarnation_of(peer) is not None
+    def _lost_reason(self, ref: ActorRef) -> str:
+        """Why ``ref`` cannot be reached: its node is lost, or it is of a dead incarnation."""
+        return NOCONNECTION if self.directory.incarnation_of(ref.node) is None else NOPROC
 
     # ---- ember.actors.Transport: outbound operations ----------------------------------------
 
     def send_remote(self, ref: ActorRef, kind: int, message: Any) -> None:
-        peer = ref.node
-        if self.directory.incarnation_of(peer) != ref.incarnation:  # lost, or a dead incarnation
+        if not self._live(ref):
             self.stats.dropped_no_peer += 1
             self._endpoint.count_dead_letter()
             return
         try:
-            data = self._encoder.encode_send(ref, kind, message)
+            data = self._outbox.encoder.encode_send(ref, kind, message)
         except UnencodableMessage as exc:
             self.stats.unencodable += 1
-            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
+            self._log(logging.ERROR, "cannot send to %s: %s", ref.node, exc)
             self._endpoint.count_dead_letter()
             return
-        self._enqueue(peer, data)
+        self._outbox.queue_encoded(ref.node, data)
 
-    async def call_remote(self, ref: ActorRef, message: Any, timeout: float | None) -> Any:
+    def call_remote(
+        self, ref: ActorRef, message: Any, timeout_left: float | None, reply: ReplySink
+    ) -> int:
+        if not self._live(ref):
+            reply.set_exception(ActorExited(self._lost_reason(ref)))
+            return 0
         peer = ref.node
-        if not self._reachable(peer) or not self._current(ref):
-            raise ActorExited(NOCONNECTION if not self._reachable(peer) else "noproc")
         call_id = next(self._call_ids)
-        future: asyncio.Future[Any] = self._loop.create_future()
-        self._calls[call_id] = (future, peer)
-        self._peers[peer].calls.add(call_id)
-        node = self.node
+        endpoint = self._endpoint
+        call = Call(ref, message, call_id, endpoint.name, endpoint.incarnation, timeout_left)
         try:
-            self.queue_runtime(
-                peer, Call(ref, message, call_id, node.name, node.incarnation, timeout)
-            )
-            if timeout is None:
-                return await future
-            try:
-                async with asyncio.timeout(timeout):
-                    return await future
-            except TimeoutError:
-                raise CallTimeout(f"no reply from {ref!r} within {timeout} s") from None
-        finally:
-            self._calls.pop(call_id, None)
-            self._peers[peer].calls.discard(call_id)
+            self._outbox.queue_runtime(peer, call)
+        except UnencodableMessage as exc:
+            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
+            reply.set_exception(exc)
+            return 0
+        self._calls[call_id] = (reply, peer)
+        self._peers[peer].calls.add(call_id)
+        return call_id
+
+    def end_call(self, ref: ActorRef, call_id: int) -> None:
+        if self._calls.pop(call_id, None) is not None:
+            peer = self._peers.get(ref.node)
+            if peer is not None:
+                peer.calls.discard(call_id)
 
     def link_remote(self, local: ActorRef, remote: ActorRef) -> None:
-        if not self._reachable(remote.node) or not self._current(remote):
-            reason = NOCONNECTION if not self._reachable(remote.node) else "noproc"
-            self._loop.call_soon(self._fire_link, local, remote, reason)
+        if not self._live(remote):
+            self._endpoint.deliver_link(local, remote)  # made, then broken at once, as OTP does
+            self._endpoint.deliver_exit(remote, local, self._lost_reason(remote), linked=True)
             return
         self._peers[remote.node].links.add((local, remote))
         self.queue(remote.node, Link(local, remote))
 
     def unlink_remote(self, local: ActorRef, remote: ActorRef) -> None:
-        self._peers[remote.node].links.discard((local, remote))
-        if self._reachable(remote.node):
+        peer = self._peers.get(remote.node)
+        if peer is not None:
+            peer.links.discard((local, remote))
+        if self._live(remote):
             self.queue(remote.node, Unlink(local, remote))
 
     def exit_remote(
         self, sender: ActorRef | None, ref: ActorRef, reason: Any, *, linked: bool = False
     ) -> None:
-        if linked and sender is not None:
-            self._peers[ref.node].links.discard((sender, ref))
-        if self._reachable(ref.node):
-            self._queue_reason(ref.node, ExitSignal(sender, ref, reason, linked))
+        peer = self._peers.get(ref.node)
+        if linked and sender is not None and peer is not None:
+            peer.links.discard((sender, ref))
+        if self._live(ref):
+            self._queue_with_reason(ref.node, ExitSignal(sender, ref, reason, linked))
 
     def monitor_remote(self, watcher: ActorRef, ref: ActorRef, monitor_id: int) -> None:
-        if not self._reachable(ref.node) or not self._current(ref):
-            reason = NOCONNECTION if not self._reachable(ref.node) else "noproc"
-            self._loop.call_soon(self._endpoint.deliver_down, watcher, monitor_id, ref, reason)
+        if not self._live(ref):
+            self._endpoint.deliver_down(watcher, monitor_id, ref, self._lost_reason(ref))
             return
         self._peers[ref.node].monitors[(watcher, monitor_id)] = ref
         self.queue(ref.node, Monitor(watcher, ref, monitor_id))
 
     def demonitor_remote(self, watcher: ActorRef, ref: ActorRef, monitor_id: int) -> None:
-        known = self._peers[ref.node].monitors.pop((watcher, monitor_id), None) is not None
-        if known and self._reachable(ref.node):
+        peer = self._peers.get(ref.node)
+        known = peer is not None and peer.monitors.pop((watcher, monitor_id), None) is not None
+        if known and self._live(ref):
             self.queue(ref.node, Demonitor(watcher, ref, monitor_id))
 
     def down_remote(self, watcher: ActorRef, monitor_id: int, ref: ActorRef, reason: Any) -> None:
-        self._peers[watcher.node].watchers.discard((watcher, monitor_id, ref))
-        if self._reachable(watcher.node):
-            self._queue_reason(watcher.node, DownSignal(watcher, monitor_id, ref, reason))
+        peer = self._peers.get(watcher.node)
+        if peer is not None:
+            peer.watchers.discard((watcher, monitor_id, ref))
+        if self._live(watcher):
+            self._queue_with_reason(watcher.node, DownSignal(watcher, monitor_id, ref, reason))
 
     async def stop_remote(self, ref: ActorRef, reason: Any) -> None:
         service = self.service_of(ref.node)
@@ -325,22 +268,13 @@ class RemoteLayer:
         except ActorExited:
             return
 
-    def _queue_reason(self, peer: str, signal: Signal) -> None:
-        """Queue a signal carrying an exit reason; an unencodable reason travels as text."""
+    def _queue_with_reason(self, peer: str, signal: ExitSignal | DownSignal) -> None:
+        """Queue a signal carrying an exit reason; a reason that cannot cross the wire
+        travels as its ``repr`` text, so the signal itself is never lost."""
         try:
             self.queue(peer, signal)
         except UnencodableMessage:
-            reason = repr(getattr(signal, "reason", None))
-            if isinstance(signal, ExitSignal):
-                self.queue(peer, ExitSignal(signal.from_ref, signal.to_ref, reason, signal.linked))
-            elif isinstance(signal, DownSignal):
-                self.queue(
-                    peer, DownSignal(signal.watcher, signal.monitor_id, signal.target, reason)
-                )
-
-    def _current(self, ref: ActorRef) -> bool:
-        """True unless ``ref`` belongs to an incarnation of its node that is gone."""
-        return self.directory.incarnation_of(ref.node) == ref.incarnation
+            self.queue(peer, signal.with_reason(repr(signal.reason)))
 
     def service_of(self, node: str) -> ActorRef | None:
         """The ref of ``node``'s service actor, if ``node`` is a live member."""
@@ -348,10 +282,6 @@ class RemoteLayer:
         if incarnation is None:
             return None
         return self._endpoint.resolve_ref(node, incarnation, SERVICE_ID)
-
-    def _fire_link(self, local: ActorRef, remote: ActorRef, reason: Any) -> None:
-        self._endpoint.deliver_link(local, remote)  # make the link, then break it
-        self._endpoint.deliver_exit(remote, local, reason, linked=True)
 
     # ---- receiving ---------------------------------------------------------------------------
 
@@ -430,20 +360,25 @@ class RemoteLayer:
 
     def _deliver_call(self, call: Call) -> None:
         to = call.to
-        if to.id == SERVICE_ID and self.service is not None:
-            to = self.service
+        if to.id == SERVICE_ID and self.node_service is not None:
+            to = self.node_service
+        self._endpoint.deliver_call(to, call.message, call.timeout_left, _ReplyToCaller(self, call))
+
+    def _reply(self, call: Call, ok: bool, value: Any) -> None:
+        """Send a call's answer back to the caller's node (unless that node is gone)."""
         peer = call.reply_node
-
-        def reply(ok: bool, value: Any) -> None:
-            if self.directory.incarnation_of(peer) != call.reply_incarnation:
-                return  # the caller's node is gone: nobody is waiting
-            payload = value if ok else _error_term(value)
-            try:
-                self.queue_runtime(peer, Reply(call.call_id, ok, payload))
-            except UnencodableMessage as exc:
-                self.queue(peer, Reply(call.call_id, False, ("unencodable", str(exc))))
-
-        self._endpoint.deliver_call(to, call.message, call.timeout_left, reply)
+        if self.directory.incarnation_of(peer) != call.reply_incarnation:
+            return  # the caller's node is gone: nobody is waiting
+        try:
+            self._outbox.queue_runtime(peer, Reply(call.call_id, ok, value))
+        except UnencodableMessage as exc:
+            self._log(logging.ERROR, "cannot send a reply to %s: %s", peer, exc)
+            error: EmberError
+            if ok:
+                error = UnencodableMessage(f"the reply could not be sent back: {exc}")
+            else:
+                error = error_as_text(value)
+            self._outbox.queue_runtime(peer, Reply(call.call_id, False, error))
 
     def _settle_call(self, call_id: int, ok: bool, value: Any) -> None:
         entry = self._calls.get(call_id)
@@ -451,21 +386,20 @@ class RemoteLayer:
             self.stats.late_replies += 1  # the caller gave up: dropped, and counted
             self._endpoint.count_late_reply()
             return
-        future = entry[0]
+        sink = entry[0]
         if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(_error_from_term(value))
+            sink.set_result(value)
+        elif isinstance(value, EmberError):
+            sink.set_exception(value)
+        else:  # only a peer that does not follow the protocol sends this
+            sink.set_exception(EmberError(f"the remote call failed: {value!r}"))
 
     # ---- node loss ---------------------------------------------------------------------------
 
     def node_lost(self, node: str) -> None:
         """``node`` is gone: fire its links, monitors and calls with ``"noconnection"``."""
         links = self._peers.pop(node, None)
-        self._outbox.pop(node, None)
-        # _seq_out[node] is not reset: a receiver checks our sequence per incarnation of
-        # ours, and a new incarnation of ``node`` at the same address may already have
-        # got frames of this stream; numbering again from 1 would read as replays there.
+        self._outbox.forget(node)
         current = self.directory.incarnation_of(node)  # a restarted node is up again already
         for key in [k for k in self._seq_in if k[0] == node and k[1] != current]:
             del self._seq_in[key]
@@ -490,24 +424,3 @@ class RemoteLayer:
         if now - self._last_log >= 1.0:  # at most one line a second: a flood must not flood logs
             self._last_log = now
             LOGGER.log(level, message, *args)
-
-
-def _error_term(error: Any) -> Any:
-    """A call error as data for the wire."""
-    if isinstance(error, ActorExited):
-        return ("exited", error.reason)
-    if isinstance(error, MailboxFull):
-        return ("mailbox_full", str(error))
-    return ("error", str(error))
-
-
-def _error_from_term(term: Any) -> EmberError:
-    if type(term) is tuple and len(term) == 2:
-        kind, detail = term
-        if kind == "exited":
-            return ActorExited(detail)
-        if kind == "mailbox_full":
-            return MailboxFull(detail)
-        if kind == "unencodable":  # the reply could not cross the wire
-            return UnencodableMessage(f"the reply could not be sent back: {detail}")
-    return EmberError(f"the remote call failed: {term!r}")

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ember.actors import Actor, ActorExited, ActorRef, Caller, CallTimeout, EmberError
 
+from ._node_events import NodeDown, NodeUp
+
 if TYPE_CHECKING:
     from ._node import Node
 
@@ -135,10 +137,9 @@ class ReplicaServer(Actor):
         if service is None:
             return None
         try:
-            reply = await service.call(("whereis", self.registered_as), timeout=LOOKUP_TIMEOUT)
+            ref = await service.call(("whereis", self.registered_as), timeout=LOOKUP_TIMEOUT)
         except (ActorExited, CallTimeout, EmberError):
             return None
-        ref = reply[1] if type(reply) is tuple and len(reply) == 2 else None
         if not isinstance(ref, ActorRef) or state.node_incarnation(node) != incarnation:
             return None
         known = state.peers.get(node)  # it may have found us meanwhile
@@ -151,8 +152,6 @@ class ReplicaServer(Actor):
         self.start_task(self.peer(node))
 
     async def handle_info(self, message: Any) -> None:
-        from ._node import NodeDown, NodeUp
-
         state = self.state
         match message:
             case NodeUp(node=node):

@@ -1,49 +1,49 @@
 """The node service: the actor that answers other nodes' requests about this node.
 
 Every clustered node runs one, registered as ``$ember_node`` and reachable from
-other nodes as actor id 0. Its calls are the remote half of ``spawn(..., on=)``
-and of ``node.stop`` on another node's ref. A class to spawn travels by its
-import path (``module:QualName``) and must be an ``ember.Actor`` subclass;
-nothing is ever unpickled.
+other nodes as actor id 0. Its requests are plain tuples, and it answers each
+as any actor answers a call: with a value, or by failing the call with the
+typed error the caller raises (``caller.fail``):
+
+=======================================  ==============================================
+request                                  answer
+=======================================  ==============================================
+``("spawn", path, args, name, link)``    the new actor's ref; fails with ``SpawnFailed``
+                                         (init failed, or ``("bad_class", text)``) or
+                                         ``NameTaken``. ``link`` (a ref or None) is linked
+                                         before init, as ``spawn(..., link=)`` does
+``("stop", ref, reason)``                None, once the actor has ended
+``("whereis", name)``                    the ref registered as ``name`` here, or None
+``("stats",)``                           this node's counters, as plain data
+=======================================  ==============================================
+
+A class to spawn travels by its import path (``module:QualName``) and must be an
+``ember.Actor`` subclass there; nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from ember.actors import Actor, ActorRef, Caller, NameTaken, SpawnFailed
+from ember.actors import (
+    NO_REPLY,
+    Actor,
+    ActorRef,
+    Caller,
+    EmberError,
+    InvalidArgument,
+    SpawnFailed,
+)
+
+from ._class_paths import load_class
 
 if TYPE_CHECKING:
     from ._remote import RemoteLayer
 
-__all__ = ["NodeService", "class_path", "load_actor_class"]
+__all__ = ["SERVICE_NAME", "NodeService"]
 
-
-def class_path(cls: type) -> str:
-    """The import path a class travels by: ``module:QualName``."""
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def load_actor_class(path: str) -> type[Actor]:
-    """Import the actor class at ``module:QualName``.
-
-    Raises:
-        LookupError: no such module or attribute, or it is not an ember.Actor subclass.
-    """
-    module_name, _, qualname = path.partition(":")
-    if not module_name or not qualname:
-        raise LookupError(f"an actor class path is 'module:QualName', not {path!r}")
-    try:
-        value: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            value = getattr(value, part)
-    except (ImportError, AttributeError) as exc:
-        raise LookupError(f"cannot load actor class {path!r}: {exc}") from None
-    if not (isinstance(value, type) and issubclass(value, Actor)):
-        raise LookupError(f"{path!r} is not an ember.Actor subclass")
-    return value
+SERVICE_NAME: Final = "$ember_node"
 
 
 class NodeService(Actor):
@@ -54,16 +54,17 @@ class NodeService(Actor):
 
     async def handle_call(self, message: Any, caller: Caller) -> Any:
         match message:
-            case ("spawn", str(path), tuple(args), name):
-                return await self._spawn(path, args, name)
+            case ("spawn", str(path), tuple(args), name, link):
+                return await self._spawn(path, args, name, link, caller)
             case ("stop", ActorRef() as ref, reason):
                 await self.node.stop(ref, reason)
-                return ("ok", None)
+                return None
             case ("whereis", str(name)):
-                return ("ok", self.node.whereis(name))
+                return self.node.whereis(name)
             case ("stats",):
-                return ("ok", self._stats())
-        return ("error", ("bad_request", repr(message)))
+                return self._stats()
+        caller.fail(InvalidArgument(f"the node service does not understand {message!r}"))
+        return NO_REPLY
 
     def _stats(self) -> dict[str, Any]:
         """This node's counters, as plain data (for ``ember status``)."""
@@ -78,19 +79,21 @@ class NodeService(Actor):
             "unencodable": remote.unencodable,
         }
 
-    async def _spawn(self, path: str, args: tuple[Any, ...], name: Any) -> Any:
+    async def _spawn(
+        self, path: str, args: tuple[Any, ...], name: Any, link: Any, caller: Caller
+    ) -> Any:
         try:
-            cls = load_actor_class(path)
+            cls = load_class(path, Actor)
         except LookupError as exc:
-            return ("error", ("bad_class", str(exc)))
-        if name is not None and not isinstance(name, str):
-            return ("error", ("bad_name", repr(name)))
+            caller.fail(SpawnFailed(("bad_class", str(exc))))
+            return NO_REPLY
+        if not (name is None or isinstance(name, str)) or not (
+            link is None or isinstance(link, ActorRef)
+        ):
+            caller.fail(InvalidArgument(f"spawn's name and link are bad: {name!r}, {link!r}"))
+            return NO_REPLY
         try:
-            ref = await self.node.spawn(cls, *args, name=name)
-        except SpawnFailed as failed:
-            return ("error", ("spawn_failed", failed.reason))
-        except NameTaken as taken:
-            return ("error", ("name_taken", taken.name, taken.holder))
-        except Exception as exc:  # NameTaken, NotAnActor...: the caller gets the reason
-            return ("error", (type(exc).__name__, str(exc)))
-        return ("ok", ref)
+            return await self.node.spawn(cls, *args, name=name, link=link)
+        except EmberError as error:  # SpawnFailed, NameTaken, NotAnActor: the caller gets it
+            caller.fail(error)
+            return NO_REPLY

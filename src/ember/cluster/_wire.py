@@ -43,14 +43,13 @@ import msgpack  # type: ignore[import-untyped]
 from ember.actors import ActorRef
 
 from ._type_registry import TypeRegistry
+from ._wire_errors import MalformedFrame, UnencodableMessage
 from ._wire_signals import SIGNAL_TYPES, Call, Reply, Send, Signal, check_int, check_str
 from ._wire_terms import (
-    MalformedFrame,
     ResolveRef,
     TermDecoder,
     TermError,
     TermPacker,
-    UnencodableMessage,
     WireLimits,
     check_term,
     unpack_options,

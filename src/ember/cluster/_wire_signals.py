@@ -3,8 +3,8 @@
 Each signal is a frozen dataclass with a ``KIND`` number and its wire form, a
 small MessagePack array ``[KIND, *fields]``. ``from_wire`` is the receiver's
 check of that array: exact arity and field types (an int is an int, never a
-bool; a name is a str), and every term (message, reason, reply value, spawn
-args) passed to ``check``, which enforces depth, map keys and plain data. The
+bool; a name is a str), and every term (message, reason, reply value) passed
+to ``check``, which enforces depth, map keys and plain data. The
 encoder runs the same ``from_wire`` before it sends, so what one node sends,
 every node accepts.
 
@@ -20,8 +20,7 @@ KIND   signal          wire form
 6, 7   Monitor,        ``[6 or 7, watcher, target, monitor_id]``
        Demonitor
 8      DownSignal      ``[8, watcher, monitor_id, target, reason]``
-9      Spawn           ``[9, request_id, class_path, args (tuple), name, reply_to]``
-10     SpawnReply      ``[10, request_id, ok, ref if ok else reason]``
+9, 10  (unused)
 11     Heartbeat       ``[11, node, incarnation, timestamp]``
 12     Gossip          ``[12, [[name, incarnation, address, status, version], ...]]``
 =====  ==============  =========================================================
@@ -33,13 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from ember.actors import ActorRef
+from ember.actors import CAST, INFO, ActorRef
 
-from ._wire_terms import MalformedFrame
+from ._wire_errors import MalformedFrame
 
 __all__ = [
-    "CAST",
-    "INFO",
     "SIGNAL_TYPES",
     "Call",
     "Check",
@@ -54,15 +51,10 @@ __all__ = [
     "Reply",
     "Send",
     "Signal",
-    "Spawn",
-    "SpawnReply",
     "Unlink",
     "check_int",
     "check_str",
 ]
-
-CAST: Final = 0  # Send.kind: to handle_cast (the actor layer's mailbox kinds)
-INFO: Final = 1  # Send.kind: to handle_info
 
 Check = Callable[[Any], None]  # checks one term of a signal; raises on a bad one
 
@@ -169,7 +161,8 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """The answer to call ``call_id``: ``value`` if ``ok``, else the callee's exit reason."""
+    """The answer to call ``call_id``: ``value`` if ``ok``, else the ``EmberError`` the call
+    fails with (``ActorExited``, ``MailboxFull``, or one from ``caller.fail``)."""
 
     KIND: ClassVar[int] = 2
     call_id: int
@@ -223,6 +216,10 @@ class ExitSignal:
     def to_wire(self) -> list[Any]:
         return [5, self.from_ref, self.to_ref, self.reason, self.linked]
 
+    def with_reason(self, reason: Any) -> ExitSignal:
+        """This signal with another reason."""
+        return ExitSignal(self.from_ref, self.to_ref, reason, self.linked)
+
     @classmethod
     def from_wire(cls, s: list[Any], check: Check) -> ExitSignal:
         _arity(s, 5, cls)
@@ -274,6 +271,10 @@ class DownSignal:
     def to_wire(self) -> list[Any]:
         return [8, self.watcher, self.monitor_id, self.target, self.reason]
 
+    def with_reason(self, reason: Any) -> DownSignal:
+        """This signal with another reason."""
+        return DownSignal(self.watcher, self.monitor_id, self.target, reason)
+
     @classmethod
     def from_wire(cls, s: list[Any], check: Check) -> DownSignal:
         _arity(s, 5, cls)
@@ -284,58 +285,6 @@ class DownSignal:
             _ref(s[3], "DownSignal.target"),
             s[4],
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Spawn:
-    """Spawn the actor class at import path ``class_path`` with ``args``; answer ``reply_to``."""
-
-    KIND: ClassVar[int] = 9
-    request_id: int
-    class_path: str
-    args: tuple[Any, ...]
-    name: str | None
-    reply_to: ActorRef
-
-    def to_wire(self) -> list[Any]:
-        return [9, self.request_id, self.class_path, self.args, self.name, self.reply_to]
-
-    @classmethod
-    def from_wire(cls, s: list[Any], check: Check) -> Spawn:
-        _arity(s, 6, cls)
-        if type(s[3]) is not tuple:
-            raise MalformedFrame(f"Spawn.args must be a tuple, not {type(s[3]).__name__}")
-        check(s[3])
-        name = None if s[4] is None else check_str(s[4], "Spawn.name")
-        return cls(
-            check_int(s[1], "Spawn.request_id"),
-            check_str(s[2], "Spawn.class_path"),
-            s[3],
-            name,
-            _ref(s[5], "Spawn.reply_to"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SpawnReply:
-    """The answer to Spawn ``request_id``: the new ref if ``ok``, else the exit reason."""
-
-    KIND: ClassVar[int] = 10
-    request_id: int
-    ok: bool
-    ref_or_reason: Any
-
-    def to_wire(self) -> list[Any]:
-        return [10, self.request_id, self.ok, self.ref_or_reason]
-
-    @classmethod
-    def from_wire(cls, s: list[Any], check: Check) -> SpawnReply:
-        _arity(s, 4, cls)
-        ok = _bool(s[2], "SpawnReply.ok")
-        if ok:
-            _ref(s[3], "SpawnReply.ref_or_reason")
-        check(s[3])
-        return cls(check_int(s[1], "SpawnReply.request_id"), ok, s[3])
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,8 +361,6 @@ Signal = (
     | Monitor
     | Demonitor
     | DownSignal
-    | Spawn
-    | SpawnReply
     | Heartbeat
     | Gossip
 )
@@ -430,8 +377,6 @@ SIGNAL_TYPES: Final[dict[int, Any]] = {
         Monitor,
         Demonitor,
         DownSignal,
-        Spawn,
-        SpawnReply,
         Heartbeat,
         Gossip,
     )

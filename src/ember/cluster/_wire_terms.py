@@ -17,6 +17,8 @@ Crash                                   ext 2, ``[type_name, message, traceback]
 Down / Exit                             ext 3 ``[id, ref, reason]`` / ext 4 ``[ref, reason]``
 a type registered in the node's         ext 6, ``[name, version, *fields]``
 TypeRegistry
+an ``EmberError``                       ext 7, ``[type name, [args...]]`` (see
+                                        ``_wire_errors``)
 ======================================  ==========================================
 
 Anything else (a set, a datetime, an enum, an unregistered class, a subclass of
@@ -38,20 +40,20 @@ from msgpack import ExtType, Packer, unpackb  # type: ignore[import-untyped]
 from ember.actors import ActorRef, Crash, Down, EmberError, Exit
 
 from ._type_registry import TypeRegistry
+from ._wire_errors import UnencodableMessage, error_fields, rebuild_error
 
 __all__ = [
     "EXT_CRASH",
     "EXT_DOWN",
+    "EXT_ERROR",
     "EXT_EXIT",
     "EXT_REF",
     "EXT_REGISTERED",
     "EXT_TUPLE",
-    "MalformedFrame",
     "ResolveRef",
     "TermDecoder",
     "TermError",
     "TermPacker",
-    "UnencodableMessage",
     "WireLimits",
     "check_term",
 ]
@@ -62,6 +64,7 @@ EXT_DOWN: Final = 3
 EXT_EXIT: Final = 4
 EXT_TUPLE: Final = 5
 EXT_REGISTERED: Final = 6
+EXT_ERROR: Final = 7
 
 MiB: Final = 1024 * 1024
 
@@ -70,19 +73,6 @@ ResolveRef = Callable[[str, int, int], ActorRef]
 
 The node provides it. It may raise ``ValueError`` or ``LookupError`` to refuse a
 ref; any exception it raises makes the frame malformed."""
-
-
-class MalformedFrame(EmberError, ValueError):
-    """A frame that is not a valid ember envelope; the reason says what is wrong.
-
-    The transport drops the frame, counts it against the peer and logs it; a
-    malformed frame never reaches an actor and never ends a node.
-    """
-
-
-class UnencodableMessage(EmberError, TypeError):
-    """A value that cannot be sent to another node (a type outside the wire's
-    plain data, an unregistered class, too deep, too large); the message says how."""
 
 
 class TermError(ValueError):
@@ -152,7 +142,10 @@ def unpack_options(limits: WireLimits) -> dict[str, Any]:
 # ---- checking ------------------------------------------------------------------------------
 
 _LEAVES: Final = frozenset({type(None), bool, int, float, str, bytes, ActorRef, Crash})
-_PLAIN = "None, bool, int, float, str, bytes, list, tuple, dict with str keys, ActorRef, Crash"
+_PLAIN = (
+    "None, bool, int, float, str, bytes, list, tuple, dict with str keys, ActorRef, Crash, "
+    "an EmberError"
+)
 
 
 def check_term(value: Any, depth_left: int, registry: TypeRegistry) -> None:
@@ -179,6 +172,8 @@ def check_term(value: Any, depth_left: int, registry: TypeRegistry) -> None:
                 check_term(item, depth_left, registry)
     elif kind is Down or kind is Exit:
         check_term(value.reason, depth_left, registry)
+    elif issubclass(kind, EmberError):
+        check_term(error_fields(value)[1], depth_left, registry)
     else:
         entry = registry.entry_for_class(kind)
         if entry is None:
@@ -247,6 +242,9 @@ class TermPacker:
             if obj.ref is not None and type(obj.ref) is not ActorRef:
                 raise UnencodableMessage(f"an Exit's ref must be an ActorRef or None: {obj!r}")
             return self._ext(EXT_EXIT, [obj.ref, obj.reason])
+        if issubclass(kind, EmberError):
+            name, args = error_fields(obj)
+            return self._ext(EXT_ERROR, [name, list(args)])
         if kind is int:
             raise UnencodableMessage(f"the integer {obj} is outside MessagePack's 64-bit range")
         entry = self._registry.entry_for_class(kind)
@@ -309,6 +307,13 @@ class TermDecoder:
             return Exit(*items)
         if code == EXT_REGISTERED:
             return self._registered(items)
+        if code == EXT_ERROR:
+            if len(items) != 2 or type(items[0]) is not str or type(items[1]) is not list:
+                raise TermError("an error must be [type name, [args...]]")
+            try:
+                return rebuild_error(items[0], tuple(items[1]))
+            except (TypeError, ValueError) as exc:
+                raise TermError(f"error {items[0]!r} refused its args: {exc!r}") from exc
         raise TermError(f"unknown ext type code {code}")
 
     def _ref(self, data: bytes) -> ActorRef:

@@ -55,12 +55,14 @@ DESIGN_ACTOR_NAMES = {
 
 # ember.actors' own surface, which the layers above build on.
 # ember.actors also offers the layers above what they build on: the Transport seam
-# (both halves) and the mailbox item kinds a transport delivers.
+# (both halves, and the sink a call's answer settles), the mailbox item kinds a
+# transport delivers, and the check spawn makes of an actor class.
 ACTORS_PACKAGE = (ACTOR_LAYER - {"Node"}) | {
     "LocalNode",
     "Transport",
     "TransportEndpoint",
-    "ReplyFunction",
+    "ReplySink",
+    "check_actor_class",
     "CALL",
     "CAST",
     "INFO",

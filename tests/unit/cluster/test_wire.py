@@ -33,8 +33,6 @@ from ember.cluster import (
     Reply,
     Send,
     Signal,
-    Spawn,
-    SpawnReply,
     TypeRegistry,
     UnencodableMessage,
     Unlink,
@@ -128,10 +126,6 @@ SIGNALS: dict[str, Callable[[Refs], Signal]] = {
     "monitor": lambda r: Monitor(r.a1, r.b1, 3),
     "demonitor": lambda r: Demonitor(r.a1, r.b1, 3),
     "down": lambda r: DownSignal(r.a1, 3, r.b1, "noconnection"),
-    "spawn": lambda r: Spawn(9, "game.rooms:Room", ("lobby", 8), "room-1", r.a1),
-    "spawn_unnamed": lambda r: Spawn(9, "game.rooms:Room", (), None, r.a1),
-    "spawn_reply_ok": lambda r: SpawnReply(9, True, r.b1),
-    "spawn_reply_failed": lambda r: SpawnReply(9, False, ember.Crash("ValueError", "bad")),
     "heartbeat": lambda r: Heartbeat("alpha", r.a1.incarnation, 1234.5),
     "gossip": lambda r: Gossip(
         (
@@ -197,6 +191,43 @@ def test_down_and_exit_messages_round_trip(refs: Refs) -> None:
     (signal,) = round_trip([Send(refs.a2, INFO, messages)], refs).signals
     assert isinstance(signal, Send)
     assert signal.message == messages
+
+
+ERRORS: dict[str, Callable[[Refs], ember.EmberError]] = {
+    "actor_exited": lambda r: ember.ActorExited(("shutdown", ember.Crash("E", "m", "tb"))),
+    "spawn_failed": lambda r: ember.SpawnFailed(("bad_class", "no module x")),
+    "name_taken": lambda r: ember.NameTaken("room-1", r.b1),
+    "mailbox_full": lambda r: ember.MailboxFull("full"),
+    "child_not_found": lambda r: ember.supervisors.ChildNotFound("no child 'x'"),
+    "unencodable": lambda r: UnencodableMessage("a set"),
+}
+
+
+@pytest.mark.parametrize("make", ERRORS.values(), ids=ERRORS.keys())
+def test_ember_errors_cross_the_wire_as_themselves(
+    make: Callable[[Refs], ember.EmberError], refs: Refs
+) -> None:
+    error = make(refs)
+    (signal,) = round_trip([Reply(1, False, error)], refs).signals
+    assert isinstance(signal, Reply)
+    assert type(signal.value) is type(error)
+    assert signal.value.args == error.args
+    assert str(signal.value) == str(error)
+
+
+def test_another_ember_error_crosses_as_an_ember_error_with_its_text(refs: Refs) -> None:
+    class GameOver(ember.EmberError):
+        pass
+
+    (signal,) = round_trip([Reply(1, False, GameOver("room 7 closed"))], refs).signals
+    assert type(signal.value) is ember.EmberError
+    assert str(signal.value) == f"{GameOver.__qualname__}: room 7 closed"
+
+
+def test_an_error_whose_args_cannot_cross_is_refused_when_sent(refs: Refs) -> None:
+    encoder = Encoder("alpha", 1, registry())
+    with pytest.raises(UnencodableMessage, match="set"):
+        encoder.encode_signal(Reply(1, False, ember.ActorExited({1, 2})))
 
 
 def test_registered_types_round_trip_nested(refs: Refs) -> None:
@@ -305,8 +336,8 @@ def test_signal_with_a_mistyped_field_is_refused(refs: Refs) -> None:
     encoder = Encoder("alpha", 1, registry())
     with pytest.raises(UnencodableMessage, match=r"Send\.to"):
         encoder.encode_signal(Send("beta#1", CAST, "hi"))  # type: ignore[arg-type]
-    with pytest.raises(UnencodableMessage, match=r"Spawn\.args"):
-        encoder.encode_signal(Spawn(1, "m:C", ["a"], None, refs.a1))  # type: ignore[arg-type]
+    with pytest.raises(UnencodableMessage, match=r"ExitSignal\.linked"):
+        encoder.encode_signal(ExitSignal(None, refs.a1, "x", 1))  # type: ignore[arg-type]
 
 
 # ---- the registry -------------------------------------------------------------------------------

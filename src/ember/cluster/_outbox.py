@@ -1,0 +1,121 @@
+"""Outbox: what this node sends its peers, one frame per peer per event-loop turn.
+
+Signals are encoded when they are queued (so one that cannot cross the wire
+is refused alone, at its sender), kept per peer in order, and flushed at the
+end of the loop turn: every signal for one peer from one turn leaves in one
+frame, or in several consecutive ones when they exceed a frame's size or
+signal count. Each frame to a member carries the next number of that peer's
+stream, which the receiver checks (a gap is a lost frame, a repeat a replay).
+Frames to an address that is not a member's stream (a seed not named yet, a
+quarantined node) carry sequence number 0 and only membership signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, Final
+
+from ._carrier import Carrier
+from ._remote_statistics import RemoteStatistics
+from ._wire import Encoder
+from ._wire_errors import UnencodableMessage
+from ._wire_signals import Call, Reply, Signal
+
+__all__ = ["Outbox", "unsequenced"]
+
+SIGNALS_PER_FRAME: Final = 1024
+"""A receiver handles a frame in one go: frames stay small enough not to hold its
+loop for long (bench: remote_one_way)."""
+
+
+def unsequenced(peer: str) -> bool:
+    """True for a carrier peer outside any member's stream (see the module docstring)."""
+    return peer.startswith(("seed:", "quarantined:"))
+
+
+class Outbox:
+    """Per-peer queues of encoded signals, flushed into frames once per loop turn."""
+
+    __slots__ = ("_flush_scheduled", "_loop", "_queued", "_seq", "carrier", "encoder", "stats")
+
+    def __init__(self, carrier: Carrier, encoder: Encoder, stats: RemoteStatistics) -> None:
+        self.carrier = carrier
+        self.encoder = encoder
+        self.stats = stats
+        self._loop = asyncio.get_running_loop()
+        self._queued: dict[str, list[bytes]] = {}
+        self._flush_scheduled = False
+        # Not reset when a peer is lost: a receiver checks our sequence per incarnation
+        # of ours, and a new incarnation of the peer at the same address may already
+        # have got frames of this stream; numbering again from 1 would read as replays.
+        self._seq: dict[str, int] = defaultdict(int)
+
+    def queue(self, peer: str, signal: Signal) -> None:
+        """Encode ``signal`` (every check a receiver makes) and queue it for ``peer``.
+
+        Raises:
+            UnencodableMessage: it carries something the wire cannot (counted).
+        """
+        self.queue_encoded(peer, self._encode(self.encoder.encode_signal, signal))
+
+    def queue_runtime(self, peer: str, signal: Call | Reply) -> None:
+        """Queue a call or reply the runtime built (``Encoder.encode_runtime_signal``).
+
+        Raises:
+            UnencodableMessage: the message or value cannot cross the wire (counted).
+        """
+        self.queue_encoded(peer, self._encode(self.encoder.encode_runtime_signal, signal))
+
+    def _encode(self, encode: Callable[[Any], bytes], signal: Signal) -> bytes:
+        try:
+            return encode(signal)
+        except UnencodableMessage:
+            self.stats.unencodable += 1
+            raise
+
+    def queue_encoded(self, peer: str, data: bytes) -> None:
+        """Queue an encoded signal for ``peer``; it leaves at the end of this loop turn."""
+        queued = self._queued.get(peer)
+        if queued is None:
+            self._queued[peer] = [data]
+        else:
+            queued.append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self.flush)
+
+    def forget(self, peer: str) -> None:
+        """Drop what is queued for ``peer`` (it was lost)."""
+        self._queued.pop(peer, None)
+
+    def flush(self) -> None:
+        """Hand every queued signal to the carrier now, in frames, in order."""
+        self._flush_scheduled = False
+        queued, self._queued = self._queued, {}
+        budget = self.encoder.max_signals_bytes
+        most = min(self.encoder.limits.max_array_len, SIGNALS_PER_FRAME)
+        for peer, signals in queued.items():
+            batch: list[bytes] = []
+            size = 0
+            for data in signals:
+                if batch and (size + len(data) > budget or len(batch) >= most):
+                    self._send_frame(peer, batch)
+                    batch, size = [], 0
+                batch.append(data)
+                size += len(data)
+            if batch:
+                self._send_frame(peer, batch)
+
+    def _send_frame(self, peer: str, batch: list[bytes]) -> None:
+        if unsequenced(peer):
+            seq = 0
+        else:
+            seq = self._seq[peer] = self._seq[peer] + 1
+        frame = self.encoder.encode_frame(seq, batch)
+        if self.carrier.send(peer, frame):
+            self.stats.frames_sent += 1
+            self.stats.signals_sent += len(batch)
+        else:
+            self.stats.dropped_carrier += len(batch)
