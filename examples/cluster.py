@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import ember
-from ember.cli import run
 from ember.testing import LocalCluster, wait_until
 
 EXAMPLES = Path(__file__).resolve().parent
@@ -225,4 +224,4 @@ def ms(seconds: float) -> str:
 
 
 if __name__ == "__main__":
-    run(main())
+    ember.run(main())

@@ -20,7 +20,6 @@ import time
 from typing import Any
 
 import ember
-from ember.cli import run
 
 
 class Counter(ember.Actor):
@@ -134,4 +133,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main())
+    ember.run(main())

@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import ember
-from ember.cli import run
 
 
 class Worker(ember.Actor):
@@ -209,4 +208,4 @@ async def show(node: ember.Node) -> None:
 
 
 if __name__ == "__main__":
-    run(main())
+    ember.run(main())

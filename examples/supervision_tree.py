@@ -25,7 +25,6 @@ from typing import Any
 
 import ember
 from ember import supervisors
-from ember.cli import run
 from ember.testing import wait_until
 
 
@@ -261,4 +260,4 @@ async def tour() -> None:
 
 
 if __name__ == "__main__":
-    run(main())
+    ember.run(main())

@@ -13,11 +13,17 @@ runtime control of supervisors and ``ember.testing`` for tests); see DESIGN.md.
         async def handle_call(self, msg, caller):
             return self.n
 
-    async with ember.Node("a") as node:
-        ref = await node.spawn(Counter, 5)
-        assert await ref.call("get") == 5
+    async def main() -> None:
+        async with ember.Node("a") as node:
+            ref = await node.spawn(Counter, 5)
+            assert await ref.call("get") == 5
+
+    ember.run(main())   # on uvloop where it is installed
 """
 
+from . import actors, cluster, supervisors
+from ._event_loop import run
+from ._exports import present
 from .actors import (
     NO_REPLY,
     Actor,
@@ -79,4 +85,10 @@ __all__ = [
     "Timer",
     "UnhandledMessage",
     "is_clean",
+    "run",
 ]
+
+present("ember.actors", actors.__dict__, actors.__all__)
+present("ember.supervisors", supervisors.__dict__, supervisors.__all__)
+present("ember.cluster", cluster.__dict__, cluster.__all__)
+present("ember", globals(), __all__)

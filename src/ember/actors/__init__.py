@@ -63,9 +63,3 @@ __all__ = [
     "is_clean",
     "is_normal",
 ]
-
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("ember.actors."):
-        _obj.__module__ = "ember"
-del _name, _obj

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import ember
 
 from ._cluster import add_cluster_commands
-from ._demo import TOUR, demo, find_examples, load_example, loop_name, run
+from ._demo import TOUR, demo, find_examples, load_example, loop_name
 
-__all__ = ["TOUR", "find_examples", "load_example", "main", "parser", "run"]
+__all__ = ["TOUR", "find_examples", "load_example", "main", "parser"]
 
 
 def version(args: argparse.Namespace) -> int:

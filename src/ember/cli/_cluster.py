@@ -22,8 +22,6 @@ from typing import Any
 import ember
 from ember.cluster import Security, write_keys
 
-from ._demo import run
-
 __all__ = ["add_cluster_commands"]
 
 
@@ -41,7 +39,7 @@ def add_cluster_commands(commands: Any) -> None:
     node.add_argument("--keys", help="a directory made by `ember keys` (CurveZMQ)")
     node.add_argument("--app", help="module:ApplicationClass to run on this node")
     node.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
-    node.set_defaults(handler=lambda args: run(_node(args)))
+    node.set_defaults(handler=lambda args: ember.run(_node(args)))
 
     status = commands.add_parser("status", help="print the members of a cluster and their counters")
     status.add_argument(
@@ -55,7 +53,7 @@ def add_cluster_commands(commands: Any) -> None:
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for answers")
-    status.set_defaults(handler=lambda args: run(_status(args)))
+    status.set_defaults(handler=lambda args: ember.run(_status(args)))
 
     keys = commands.add_parser("keys", help="write a CurveZMQ key pair for a node")
     keys.add_argument("--dir", required=True, help="the keys directory (shared by the cluster)")

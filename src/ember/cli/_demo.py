@@ -1,41 +1,23 @@
-"""``ember demo``: the examples in ``examples/`` as a guided tour.
-
-:func:`run` runs a coroutine on ember's default event loop, uvloop when it is
-installed and asyncio's own otherwise; the examples use it too.
-"""
+"""``ember demo``: the examples in ``examples/`` as a guided tour."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.metadata
 import importlib.util
 import sys
 import textwrap
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
 
 import ember
 
-__all__ = ["demo", "loop_name", "run"]
-
-T = TypeVar("T")
-
-
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` to completion on a new event loop: uvloop if installed, else asyncio."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
+__all__ = ["TOUR", "demo", "find_examples", "load_example", "loop_name"]
 
 
 def loop_name() -> str:
-    """The event loop :func:`run` uses, for people to read."""
+    """The event loop ``ember.run`` uses, for people to read."""
     try:
         import uvloop  # noqa: F401
     except ImportError:
@@ -134,7 +116,7 @@ def demo(args: argparse.Namespace) -> int:
         print(f"=== (examples/{stop.file})")
         print()
         module = load_example(folder / stop.file)
-        run(module.main())
+        ember.run(module.main())
     print()
     print("=== What the tour showed")
     for number, stop in enumerate(TOUR, 1):

@@ -53,9 +53,3 @@ __all__ = [
     "terminate_child",
     "which_children",
 ]
-
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("ember.supervisors."):
-        _obj.__module__ = "ember.supervisors"
-del _name, _obj

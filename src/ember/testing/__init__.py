@@ -10,9 +10,13 @@
   with SIGKILL, SIGSTOP and SIGCONT.
 """
 
+from ember._exports import present
+
 from ._local_cluster import LocalCluster
 from ._memory import MemoryCarrier, MemoryNetwork
 from ._probe import Probe
 from ._wait import WaitTimeout, wait_until
 
 __all__ = ["LocalCluster", "MemoryCarrier", "MemoryNetwork", "Probe", "WaitTimeout", "wait_until"]
+
+present(__name__, globals(), __all__)

@@ -70,8 +70,8 @@ ACTORS_PACKAGE = (ACTOR_LAYER - {"Node"}) | {
 }
 
 
-# What ember re-exports from the cluster layer, exactly.
-CLUSTER_LAYER = {"Node", "NodeDown", "NodeUp"}
+# What ember re-exports from the cluster layer (and the root: ember.run), exactly.
+CLUSTER_LAYER = {"Node", "NodeDown", "NodeUp", "run"}
 
 
 def test_ember_all_is_pinned() -> None:
@@ -108,6 +108,23 @@ def test_actors_package_all_is_pinned() -> None:
 def test_public_classes_present_themselves_as_ember() -> None:
     for name in ACTOR_LAYER - {"NO_REPLY", "Node", "is_clean"}:
         assert getattr(ember, name).__module__ == "ember", name
+
+
+def test_every_public_name_reports_the_shortest_package_that_exports_it() -> None:
+    import ember.testing
+
+    packages = [ember, ember.actors, ember.supervisors, ember.cluster, ember.testing]
+    exported_by: dict[int, str] = {}
+    for package in reversed(packages):  # the shortest package wins: ember is last
+        for name in package.__all__:
+            value = getattr(package, name)
+            if isinstance(value, type) or callable(value):
+                exported_by[id(value)] = package.__name__
+    for package in packages:
+        for name in package.__all__:
+            value = getattr(package, name)
+            if id(value) in exported_by:
+                assert value.__module__ == exported_by[id(value)], f"{package.__name__}.{name}"
 
 
 def actor_layer_imports() -> set[str]:
