@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ import sys
 from typing import Any
 
 import ember
-from ember.cluster import Security, write_keys
+from ember.cluster import Security, load_class, write_keys
 
 __all__ = ["add_cluster_commands"]
 
@@ -63,13 +62,10 @@ def add_cluster_commands(commands: Any) -> None:
 
 
 def _load_app(path: str) -> type[ember.Application]:
-    module_name, _, qualname = path.partition(":")
-    value: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        value = getattr(value, part)
-    if not (isinstance(value, type) and issubclass(value, ember.Application)):
-        raise SystemExit(f"--app {path!r} is not an ember.Application subclass")
-    return value
+    try:
+        return load_class(path, ember.Application)
+    except LookupError as exc:
+        raise SystemExit(f"--app: {exc}") from None
 
 
 async def _node(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ docs/clustering.md.
 """
 
 from ._carrier import Carrier
+from ._class_paths import class_path, load_class
 from ._global_names import GlobalNames
 from ._groups import ProcessGroups
 from ._membership import Member, MembershipSettings
@@ -82,6 +83,8 @@ __all__ = [
     "WireLimits",
     "ZmqCarrier",
     "ZmqSettings",
+    "class_path",
     "decode_frame",
+    "load_class",
     "write_keys",
 ]
