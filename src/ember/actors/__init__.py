@@ -22,6 +22,7 @@ from ._errors import (
     UnhandledMessage,
 )
 from ._exit_signals import Down, Exit
+from ._info import ActorInfo
 from ._node import LocalNode
 from ._reasons import Crash, is_clean, is_normal
 from ._ref import CALL, CAST, INFO, ActorRef
@@ -36,6 +37,7 @@ __all__ = [
     "NO_REPLY",
     "Actor",
     "ActorExited",
+    "ActorInfo",
     "ActorRef",
     "AlreadyReplied",
     "CallTimeout",

@@ -22,6 +22,7 @@ from ._actor import Actor, check_actor_class
 from ._arguments import check_node_name, check_positive_int, check_seconds
 from ._endpoint import TransportEndpoint
 from ._errors import InvalidArgument, NodeNotRunning, SpawnFailed
+from ._info import ActorInfo, describe
 from ._kernel import Kernel
 from ._lifecycle import ALIVE, CURRENT, DEAD, RUNNING, STARTING, ActorCell
 from ._reasons import NORMAL, SHUTDOWN, Crash
@@ -311,6 +312,12 @@ class LocalNode:
     def actors(self) -> list[ActorRef]:
         """The refs of every live local actor, oldest first."""
         return [cell.ref for cell in self._kernel.cells.values() if cell.state is not DEAD]
+
+    def info(self, ref: ActorRef) -> ActorInfo | None:
+        """A snapshot of the live local actor ``ref`` (OTP's ``process_info``), or None if
+        ``ref`` is not a live actor of this node."""
+        cell = self._kernel.local_cell(ref)
+        return None if cell is None or cell.state is DEAD else describe(cell)
 
     def is_alive(self, ref: ActorRef) -> bool:
         """True if ``ref`` is a live actor of this node."""

@@ -118,7 +118,7 @@ class Unreachable:
         pass
 
     def link_remote(self, local: ActorRef, remote: ActorRef) -> None:
-        self._endpoint.deliver_link(local, remote)  # made, then broken at once, as OTP does
+        # The node made its side of the link; it breaks at once, as OTP's does.
         self._endpoint.deliver_exit(remote, local, NOPROC, linked=True)
 
     def unlink_remote(self, local: ActorRef, remote: ActorRef) -> None:

@@ -288,9 +288,13 @@ class ZmqCarrier:
         dealer.connect(address)
 
     def disconnect(self, peer: str) -> None:
-        """Close the connection to ``peer`` at once; frames queued for it are dropped."""
+        """Close the connection to ``peer`` at once; frames queued for it are dropped
+        (those still held for the first handshake are counted in ``dropped_disconnected``;
+        those already in ZeroMQ's queue are gone with the socket)."""
         state = self._peers.pop(peer, None)
         if state is not None:
+            if state.pending:
+                self._counters.dropped_disconnected += len(state.pending)
             state.close(linger=0)
 
     def send(self, peer: str, frame: bytes) -> bool:
@@ -455,9 +459,7 @@ class ZmqCarrier:
             )
         state.failing = True
         if refused:
-            self.disconnect(state.name)
-            if state.pending:
-                self._counters.dropped_disconnected += len(state.pending)
+            self.disconnect(state.name)  # counts the frames held for the handshake
             self._on_peer_lost(state.name)
 
     # -- sockets ---------------------------------------------------------------------

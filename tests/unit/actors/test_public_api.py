@@ -16,6 +16,7 @@ ACTOR_LAYER = {
     "NO_REPLY",
     "Actor",
     "ActorExited",
+    "ActorInfo",
     "ActorRef",
     "AlreadyReplied",
     "CallTimeout",
