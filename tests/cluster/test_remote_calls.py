@@ -10,9 +10,9 @@ import time
 
 import pytest
 from cluster_actors import Gate, Move, Recorder, Secret, Server, SmallServer
-from cluster_harness import Cluster
 
 import ember
+from cluster_harness import Cluster
 from ember.cluster import UnencodableMessage
 from ember.testing import Probe, wait_until
 

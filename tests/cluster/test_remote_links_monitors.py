@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from cluster_actors import Server
-from cluster_harness import Cluster
 
 import ember
+from cluster_harness import Cluster
 from ember.testing import Probe
 
 CRASH = ("crash", "boom")

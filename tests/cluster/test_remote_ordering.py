@@ -11,11 +11,11 @@ import asyncio
 from typing import Any
 
 from cluster_actors import Recorder, Sender
-from cluster_harness import Cluster
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ember
+from cluster_harness import Cluster
 
 KINDS = ("send", "cast", "call")
 

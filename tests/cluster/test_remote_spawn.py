@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 from cluster_actors import Server
-from cluster_harness import Cluster
 
 import ember
+from cluster_harness import Cluster
 from ember.testing import Probe
 
 
