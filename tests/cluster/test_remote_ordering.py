@@ -31,27 +31,6 @@ def sent_to(plan: list[tuple[str, int]], receiver: int) -> list[tuple[str, int]]
     return list(zip(kinds, range(len(kinds)), strict=True))
 
 
-async def test_one_remote_sender_mixing_send_cast_and_call_keeps_its_order(
-    cluster: Cluster,
-) -> None:
-    a, _ = await cluster.start("a", "b")
-    receiver = await a.spawn(Recorder, on="b")
-    plan = [(KINDS[i * 7 % 3 if i % 5 else 2], 0) for i in range(300)]
-    sender = await a.spawn(Sender, "s", [receiver], plan)
-    assert await sender.call("run", timeout=30) == []
-    record = await receiver.call("record")
-    assert from_sender(record, "s") == sent_to(plan, 0)
-
-
-async def test_a_burst_of_sends_in_one_loop_turn_keeps_its_order(cluster: Cluster) -> None:
-    a, _ = await cluster.start("a", "b")
-    receiver = await a.spawn(Recorder, on="b")
-    for n in range(2000):  # coalesced into frames: one frame per peer per loop turn
-        (receiver.send if n % 2 else receiver.cast)(("t", n))
-    record = await receiver.call("record")
-    assert [body[1] for _, body in record] == list(range(2000))
-
-
 async def test_senders_on_several_nodes_each_keep_their_order(cluster: Cluster) -> None:
     a, _, _ = await cluster.start("a", "b", "c")
     receivers = [await a.spawn(Recorder, on="b"), await a.spawn(Recorder)]

@@ -82,6 +82,18 @@ async def test_remote_spawn_with_link_links_the_two(cluster: Cluster) -> None:
     assert exit.reason.message == "linked"
 
 
+async def test_remote_spawn_with_link_links_the_other_way_too(cluster: Cluster) -> None:
+    a, _ = await cluster.start("a", "b")
+    probe = await Probe.start(a)
+    local = await a.spawn(Server)
+    remote = await a.spawn(Server, probe.ref, True, on="b", link=local)  # traps exits
+    local.cast(("crash", "local crash"))
+    _, ref, exit = await probe.receive(lambda m: m[0] == "info")
+    assert ref == remote
+    assert exit.ref == local
+    assert exit.reason.message == "local crash"
+
+
 async def test_spawn_on_unknown_node_raises_spawn_failed_noconnection(cluster: Cluster) -> None:
     a, _ = await cluster.start("a", "b")
     with pytest.raises(ember.SpawnFailed) as failed:
