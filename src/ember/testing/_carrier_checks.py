@@ -370,6 +370,11 @@ async def check_carrier(
 ) -> None:
     """Hold the carriers ``factory`` makes to the ``Carrier`` contract.
 
+    Call it from a test of your own carrier::
+
+        async def test_my_carrier_keeps_the_contract() -> None:
+            await check_carrier(lambda name: ZmqCarrier(name, "tcp://127.0.0.1:0"))
+
     Args:
         factory: ``factory(name)`` returns a new carrier for node ``name``, not
             started (or an awaitable of one).

@@ -2,18 +2,8 @@
 
 A :class:`FaultPlan` is the network of one test: every node's carrier is
 wrapped with ``plan.carrier(name, inner)``, and the test then breaks links
-between named nodes while the cluster runs::
-
-    network, plan = MemoryNetwork(), FaultPlan(seed=7)
-    a = ember.Node("a", carrier=plan.carrier("a", network.carrier("a")))
-    b = ember.Node("b", carrier=plan.carrier("b", network.carrier("b")), seeds=["memory://a"])
-    async with a, b:
-        plan.partition("a", "b", one_way=True)   # a's frames to b are lost; b's reach a
-        plan.delay("b", "a", 0.05)               # b's frames to a arrive 50 ms late, in order
-        plan.heal()                              # every link works again
-        plan.pause("b")                          # as SIGSTOP: nothing in or out of b
-        plan.resume("b")
-        await plan.kill("b")                     # as SIGKILL: silent, its sockets closed
+between named nodes while the cluster runs (``FaultPlan``'s docstring has a
+runnable example).
 
 Faults act on the links between nodes, one direction at a time (``source`` to
 ``target``), at the sending side: the source's ``FaultyCarrier`` decides what
@@ -93,6 +83,22 @@ class _LinkFaults:
 class FaultPlan:
     """The faults of one test's network, shared by the ``FaultyCarrier`` of each node.
 
+    Wrap each node's carrier with ``plan.carrier(name, inner)``, then break and
+    heal links while the nodes run::
+
+        network, plan = MemoryNetwork(), FaultPlan(seed=7)
+        a = ember.Node("a", carrier=plan.carrier("a", network.carrier("a")))
+        b = ember.Node("b", carrier=plan.carrier("b", network.carrier("b")), seeds=["memory://a"])
+        async with a, b:
+            await wait_until(lambda: len(a.members()) == len(b.members()) == 2)
+            plan.partition("a", "b", one_way=True)  # a's frames to b are lost; b's reach a
+            plan.delay("b", "a", 0.05)  # b's frames to a come 50 ms late, in order
+            plan.heal()  # every link works again
+            plan.pause("b")  # as SIGSTOP: nothing in or out of b
+            plan.resume("b")
+            await plan.kill("b")  # as SIGKILL: b goes silent and a sees it drop
+            await wait_until(lambda: len(a.members()) == 1)
+
     Args:
         seed: seeds every random choice (drops, duplicates); ``None`` picks one,
             shown by ``repr(plan)`` and ``plan.seed``.
@@ -150,10 +156,6 @@ class FaultPlan:
             if (a is None or a in ends) and (b is None or b in ends):
                 del self._links[source, target]
 
-    def faults(self, source: str, target: str) -> _LinkFaults:
-        """The faults of the link from ``source`` to ``target`` now (healthy if none)."""
-        return self._links.get((source, target)) or _LinkFaults()
-
     def _link(self, source: str, target: str) -> _LinkFaults:
         for name in (source, target):
             if not isinstance(name, str) or not name:
@@ -188,7 +190,7 @@ class FaultPlan:
         is stopped (sockets closed), so its peers see their connections drop."""
         await self.carriers[name].kill()
 
-    def name_at(self, address: str) -> str | None:
+    def _name_at(self, address: str) -> str | None:
         """The node of this plan whose carrier listens at ``address``."""
         for name, carrier in self.carriers.items():
             if carrier.address == address:
@@ -315,7 +317,7 @@ class FaultyCarrier:
         if peer in self.plan.carriers:
             return peer
         address = self._addresses.get(peer)
-        found = self.plan.name_at(address) if address is not None else None
+        found = self.plan._name_at(address) if address is not None else None
         return found or peer
 
     def _hold(self, peer: str, frame: bytes, seconds: float) -> bool:

@@ -23,7 +23,8 @@ peer never ``connect``-ed, or after   dropped; ``dropped_no_peer``
 ``stop``
 ``disconnect`` with frames queued     the queued frames are dropped; ``dropped_disconnected``
 either end paused                     lost on the way, as for a SIGSTOPped process
-                                      (``send`` still returns True)
+                                      (``send`` still returns True); the receiving
+                                      end counts it in ``lost_paused``
 arrives                               ``on_frame(frame, None)``; ``frames_received``,
                                       ``bytes_received``
 ====================================  ===========================================
@@ -53,6 +54,7 @@ _COUNTERS = (
     "bytes_received",
     "dropped_no_peer",
     "dropped_disconnected",
+    "lost_paused",
     "disconnects",
 )
 
@@ -177,7 +179,8 @@ class MemoryCarrier:
             return
         paused = self.network.paused
         if sender in paused or self.name in paused:
-            return  # a paused process neither sends nor reads: the frame is lost
+            self._counters["lost_paused"] += 1  # a paused process neither sends nor reads
+            return
         self._counters["frames_received"] += 1
         self._counters["bytes_received"] += len(frame)
         self._on_frame(frame, None)
