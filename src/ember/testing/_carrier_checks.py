@@ -5,11 +5,10 @@ carriers and it drives a few of them through the contract written down in
 ``ember.cluster.Carrier``, raising :class:`CarrierContractError` (an
 ``AssertionError``) that names the first check that failed::
 
-    from ember.cluster import ZmqCarrier
     from ember.testing import check_carrier
 
     async def test_my_carrier_keeps_the_contract() -> None:
-        await check_carrier(lambda name: ZmqCarrier(name, "tcp://127.0.0.1:0"))
+        await check_carrier(lambda name: MyCarrier(name, "tcp://127.0.0.1:0"))
 
 The factory takes a node name and returns a new carrier for that node, not yet
 started (or an awaitable of one); ``check_carrier`` starts each carrier it makes
@@ -43,7 +42,8 @@ The checks (``CARRIER_CHECKS``), each on fresh carriers:
     peer never connected is a no-op.
 ``disconnect_drops_queued``
     frames queued for a peer whose connection is not up yet (sent in the same
-    loop turn as ``connect``) are dropped by ``disconnect``: none arrives, even
+    loop turn as ``connect``) are dropped by ``disconnect``, and counted in a
+    ``dropped_*`` counter (nothing is dropped silently): none arrives, even
     once the peer is connected again. (Frames a carrier has already handed to
     the network may still arrive: ZeroMQ's can, even after frames sent on the
     next connection; the remote layer's sequence numbers drop those as replays.)
@@ -296,7 +296,9 @@ async def _disconnect_drops_queued(run: _Run) -> None:
     a.connect("b", b.address)
     queued = _numbered("queued", 20)
     run.send_all(a, "b", queued)  # in the same loop turn as connect: still queued
+    dropped = _dropped(a.statistics())
     a.disconnect("b")
+    counted = _dropped(a.statistics()) - dropped
     a.connect("b", b.address)
     await run.wait(
         lambda: run.send(a, "b", b"fresh") and b"fresh" in b_inbox.frames,
@@ -304,6 +306,10 @@ async def _disconnect_drops_queued(run: _Run) -> None:
     )
     stale = [frame for frame in b_inbox.frames if frame != b"fresh"]
     run.expect(stale == [], f"{len(stale)} frames queued before disconnect arrived: {stale[:3]}")
+    run.expect(
+        counted == len(queued),
+        f"disconnect dropped {len(queued)} queued frames but counted {counted} in dropped_*",
+    )
 
 
 async def _peer_lost_when_it_dies(run: _Run) -> None:
@@ -372,8 +378,9 @@ async def check_carrier(
 
     Call it from a test of your own carrier::
 
-        async def test_my_carrier_keeps_the_contract() -> None:
-            await check_carrier(lambda name: ZmqCarrier(name, "tcp://127.0.0.1:0"))
+        async def test_the_memory_carrier_keeps_the_contract() -> None:
+            network = MemoryNetwork()
+            await check_carrier(network.carrier)
 
     Args:
         factory: ``factory(name)`` returns a new carrier for node ``name``, not

@@ -257,6 +257,7 @@ class FaultyCarrier:
 
     def disconnect(self, peer: str) -> None:
         self._addresses.pop(peer, None)
+        self._counters["faults_lost"] += len(self._delayed.get(peer, ()))
         self._forget_delayed(peer)
         if not self.dead:
             self.inner.disconnect(peer)

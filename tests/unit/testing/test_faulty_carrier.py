@@ -15,7 +15,14 @@ import ember
 from cluster_harness import CARRIERS, Cluster
 from ember.actors import InvalidArgument
 from ember.cluster import Carrier, ZmqCarrier
-from ember.testing import FaultPlan, FaultyCarrier, MemoryNetwork, check_carrier, wait_until
+from ember.testing import (
+    CARRIER_CHECKS,
+    FaultPlan,
+    FaultyCarrier,
+    MemoryNetwork,
+    check_carrier,
+    wait_until,
+)
 
 
 class Inbox:
@@ -77,11 +84,15 @@ async def pair(start: Start, plan: FaultPlan) -> tuple[FaultyCarrier, Inbox, Fau
     return a, a_inbox, b, b_inbox
 
 
+@pytest.mark.parametrize("check", CARRIER_CHECKS)
 async def test_without_faults_it_keeps_the_carrier_contract(
-    backend: Callable[[str], Carrier],
+    backend: Callable[[str], Carrier], check: str, request: pytest.FixtureRequest
 ) -> None:
+    if request.node.callspec.params["backend"] == "zmq" and check == "disconnect_drops_queued":
+        reason = "the inner ZmqCarrier drops frames held for a peer not yet connected uncounted"
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     plan = FaultPlan(seed=1)
-    await check_carrier(lambda name: plan.carrier(name, backend(name)))
+    await check_carrier(lambda name: plan.carrier(name, backend(name)), checks=[check])
 
 
 async def test_one_way_partition_loses_only_the_frames_one_way(start: Start) -> None:
