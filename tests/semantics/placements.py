@@ -40,7 +40,9 @@ class Placement:
         """``ref`` as there sees it."""
         return self.there.transport_endpoint.resolve_ref(ref.node, ref.incarnation, ref.id)
 
-    async def spawn_there(self, cls: type[ember.Actor], *args: Any, **options: Any) -> Any:
+    async def spawn_there(
+        self, cls: type[ember.Actor], *args: Any, **options: Any
+    ) -> ember.ActorRef:
         """Spawn ``cls`` on there (refs in ``args`` as there sees them); its ref as here sees it."""
         there_args = [self._for_there(arg) for arg in args]
         if "link" in options and options["link"] is not None:
@@ -48,7 +50,9 @@ class Placement:
         ref = await self.there.spawn(cls, *there_args, **options)
         return self.from_here(ref)
 
-    async def spawn_here(self, cls: type[ember.Actor], *args: Any, **options: Any) -> Any:
+    async def spawn_here(
+        self, cls: type[ember.Actor], *args: Any, **options: Any
+    ) -> ember.ActorRef:
         """Spawn ``cls`` on here (refs in ``args`` as here sees them)."""
         return await self.here.spawn(cls, *[self._for_here(arg) for arg in args], **options)
 
