@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from cluster_harness import CARRIERS, Cluster
 
+from cluster_harness import CARRIERS, Cluster
 from loop_harness import no_unhandled_loop_errors  # noqa: F401 (an autouse fixture)
 
 

@@ -12,9 +12,9 @@ import asyncio
 
 import pytest
 from cluster_actors import Recorder, Server
-from cluster_harness import JOIN_WITHIN, Cluster
 
 import ember
+from cluster_harness import JOIN_WITHIN, Cluster
 from ember.testing import Probe, wait_until
 
 NOCONNECTION = "noconnection"

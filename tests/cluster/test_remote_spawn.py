@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 from cluster_actors import Server
-from cluster_harness import Cluster
 
 import ember
+from cluster_harness import Cluster
 from ember.testing import Probe
 
 
@@ -80,6 +80,18 @@ async def test_remote_spawn_with_link_links_the_two(cluster: Cluster) -> None:
     exit = await probe.receive(ember.Exit)
     assert exit.ref == ref
     assert exit.reason.message == "linked"
+
+
+async def test_remote_spawn_with_link_links_the_other_way_too(cluster: Cluster) -> None:
+    a, _ = await cluster.start("a", "b")
+    probe = await Probe.start(a)
+    local = await a.spawn(Server)
+    remote = await a.spawn(Server, probe.ref, True, on="b", link=local)  # traps exits
+    local.cast(("crash", "local crash"))
+    _, ref, exit = await probe.receive(lambda m: m[0] == "info")
+    assert ref == remote
+    assert exit.ref == local
+    assert exit.reason.message == "local crash"
 
 
 async def test_spawn_on_unknown_node_raises_spawn_failed_noconnection(cluster: Cluster) -> None:

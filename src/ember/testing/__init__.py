@@ -6,17 +6,34 @@
 - :func:`wait_until`: wait for a condition with a deadline instead of a sleep.
 - :class:`MemoryNetwork`: connects clustered nodes in one process, through the
   wire codec, with ``kill`` and ``pause`` to simulate a lost node.
+- :class:`FaultyCarrier` and :class:`FaultPlan`: wrap any carrier to drop,
+  delay, duplicate or partition chosen links, and to kill or pause a node.
+- :func:`check_carrier`: the conformance suite every carrier must pass.
 - :class:`LocalCluster`: N real ``ember node`` processes and a client node,
   with SIGKILL, SIGSTOP and SIGCONT.
 """
 
 from ember._exports import present
 
+from ._carrier_checks import CARRIER_CHECKS, CarrierContractError, check_carrier
+from ._faults import FaultPlan, FaultyCarrier
 from ._local_cluster import LocalCluster
 from ._memory import MemoryCarrier, MemoryNetwork
 from ._probe import Probe
 from ._wait import WaitTimeout, wait_until
 
-__all__ = ["LocalCluster", "MemoryCarrier", "MemoryNetwork", "Probe", "WaitTimeout", "wait_until"]
+__all__ = [
+    "CARRIER_CHECKS",
+    "CarrierContractError",
+    "FaultPlan",
+    "FaultyCarrier",
+    "LocalCluster",
+    "MemoryCarrier",
+    "MemoryNetwork",
+    "Probe",
+    "WaitTimeout",
+    "check_carrier",
+    "wait_until",
+]
 
 present(__name__, globals(), __all__)

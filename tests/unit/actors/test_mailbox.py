@@ -1,6 +1,7 @@
-"""Mailboxes: bounded, overflow dropped and counted, per-sender FIFO, one message at a time.
+"""Mailboxes: bounded, overflow dropped and counted, one message at a time.
 
-DESIGN.md rows: ordering, delivery (local), overload.
+DESIGN.md row: overload. Per-sender FIFO and dead letters, the same in every
+placement, are in tests/semantics/test_delivery_and_ordering.py.
 """
 
 from __future__ import annotations
@@ -42,21 +43,6 @@ class Recorder(ember.Actor):
 
 class Small(Recorder):
     mailbox_limit = 3
-
-
-class Sender(ember.Actor):
-    """Sends a numbered burst ``(its ref, i)`` to a target, mixing send, cast and call."""
-
-    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
-        target, count = message
-        for i in range(count):
-            if i % 3 == 0:
-                target.send((self.ref, i))
-            elif i % 3 == 1:
-                target.cast((self.ref, i))
-            else:
-                await target.call((self.ref, i))
-        return "sent"
 
 
 class Appender(ember.Actor):
@@ -110,40 +96,6 @@ async def test_call_to_full_mailbox_raises_mailbox_full(node: ember.Node) -> Non
     assert ("call", "one too many") not in await ref.call("seen")
 
 
-async def test_per_sender_fifo_across_send_cast_and_call(node: ember.Node) -> None:
-    ref = await node.spawn(Recorder)
-    ref.send(1)
-    ref.cast(2)
-    assert await ref.call(3) == 3
-    ref.cast(4)
-    ref.send(5)
-    assert await ref.call("seen") == [
-        ("info", 1),
-        ("cast", 2),
-        ("call", 3),
-        ("cast", 4),
-        ("info", 5),
-    ]
-
-
-async def test_per_sender_fifo_from_an_actor(node: ember.Node) -> None:
-    ref = await node.spawn(Recorder)
-    sender = await node.spawn(Sender)
-    assert await sender.call((ref, 300)) == "sent"
-    seen = await ref.call("seen")
-    assert [body for _, body in seen] == [(sender, i) for i in range(300)]
-
-
-async def test_interleaved_senders_each_keep_their_order(node: ember.Node) -> None:
-    ref = await node.spawn(Recorder)
-    senders = [await node.spawn(Sender) for _ in range(3)]
-    await asyncio.gather(*(sender.call((ref, 60)) for sender in senders))
-    seen = [body for _, body in await ref.call("seen")]
-    assert len(seen) == 180
-    for sender in senders:
-        assert [i for who, i in seen if who == sender] == list(range(60))
-
-
 async def test_messages_are_handled_one_at_a_time(node: ember.Node) -> None:
     ref, held, gate = await blocked(node, Recorder)
     before = node.statistics().messages
@@ -153,25 +105,6 @@ async def test_messages_are_handled_one_at_a_time(node: ember.Node) -> None:
     gate.set()
     assert await held == "unblocked"
     assert await ref.call("seen") == [("cast", "queued")]
-
-
-async def test_message_to_dead_actor_is_a_dead_letter(node: ember.Node) -> None:
-    ref = await node.spawn(Recorder)
-    await node.stop(ref)
-    before = node.statistics().dead_letters
-    ref.send("lost")
-    ref.cast("lost")
-    assert node.statistics().dead_letters == before + 2
-
-
-async def test_messages_queued_when_actor_ends_are_dead_letters(node: ember.Node) -> None:
-    ref, held, _ = await blocked(node, Recorder)
-    ref.cast("a")
-    ref.send("b")
-    await node.stop(ref, "shutdown")
-    assert node.statistics().dead_letters == 2
-    with pytest.raises(ember.ActorExited):
-        await held
 
 
 async def test_busy_actor_yields_to_other_actors(node: ember.Node) -> None:

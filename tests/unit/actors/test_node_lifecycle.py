@@ -157,6 +157,14 @@ async def test_ref_of_previous_incarnation_is_dead() -> None:
         assert await new.call("who") == "new"
 
 
+async def test_monitor_of_a_ref_from_a_closed_node_gives_noproc(node: ember.Node) -> None:
+    async with ember.Node("other") as other:
+        foreign = await other.spawn(Logged, [], "foreign")
+    probe = await Probe.start(node)
+    monitor_id = probe.monitor(foreign)
+    assert await probe.receive(ember.Down) == ember.Down(monitor_id, foreign, "noproc")
+
+
 async def test_node_repr_names_it() -> None:
     async with ember.Node("shown") as node:
         assert "shown" in repr(node)

@@ -1,7 +1,9 @@
-"""Spawning: init runs before spawn returns; a failed init fails the spawn; crashes.
+"""Spawning: init runs before spawn returns; a failed init fails the spawn; default handlers.
 
-DESIGN.md rows: crash, stop and spawn (the spawn half), and the in-actor helpers
-``self.ref``, ``self.node``, ``self.spawn``, ``self.spawn_link``.
+DESIGN.md rows: crash (in init), stop and spawn (the spawn half), and the
+in-actor helpers ``self.ref``, ``self.node``, ``self.spawn``, ``self.spawn_link``.
+A crash in a handler, the same in every placement, is in
+tests/semantics/test_crash_and_terminate.py.
 """
 
 from __future__ import annotations
@@ -184,39 +186,6 @@ async def test_spawn_failed_when_exit_signal_arrives_during_init(node: ember.Nod
         await spawning
     assert info.value.reason == "shutdown"
     assert not node.is_alive(ref)
-
-
-@pytest.mark.parametrize(
-    ("deliver", "handler"),
-    [
-        (lambda ref: ref.cast("x"), "cast"),
-        (lambda ref: ref.send("x"), "info"),
-    ],
-    ids=["handle_cast", "handle_info"],
-)
-async def test_crash_in_handler_ends_actor_with_crash(
-    node: ember.Node, deliver: Any, handler: str
-) -> None:
-    probe = await Probe.start(node)
-    ref = await node.spawn(Crasher)
-    probe.monitor(ref)
-    deliver(ref)
-    down = await probe.receive(ember.Down)
-    assert down.ref == ref
-    assert isinstance(down.reason, ember.Crash)
-    assert down.reason.type_name == "ValueError"
-    assert down.reason.message == f"boom in {handler} x"
-    assert not node.is_alive(ref)
-
-
-async def test_crash_in_handle_call_ends_actor_with_crash(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    ref = await node.spawn(Crasher)
-    probe.monitor(ref)
-    with pytest.raises(ember.ActorExited):
-        await ref.call("x")
-    down = await probe.receive(ember.Down)
-    assert down.reason == ember.Crash("ValueError", "boom in call x", down.reason.traceback)
 
 
 async def test_unexpected_call_crashes_actor_with_unhandled_message(node: ember.Node) -> None:

@@ -1,7 +1,10 @@
-"""Stopping and terminate: when terminate runs, with which reason, what stop waits for.
+"""Stopping and terminate on one node: self-stop, concurrent stops, kills during terminate.
 
 DESIGN.md rows: terminate, stop and spawn (the stop half), kill; in-actor
-helpers ``self.stop`` and ``self.run_in_thread``.
+helpers ``self.stop`` and ``self.run_in_thread``. What ``node.stop`` waits for,
+and when terminate runs after a crash, a stop or an exit signal, the same in
+every placement, are in tests/semantics (test_crash_and_terminate.py and the
+tables of test_exit_signals.py).
 """
 
 from __future__ import annotations
@@ -74,11 +77,6 @@ class NoTerminate(ember.Actor):
         return "ok"
 
 
-class FailingTerminate(ember.Actor):
-    async def terminate(self, reason: Any) -> None:
-        raise RuntimeError(f"terminate failed after {reason}")
-
-
 class TimeoutInTerminate(ember.Actor):
     """terminate uses asyncio.timeout after its handler was interrupted."""
 
@@ -111,51 +109,6 @@ def is_terminate(m: Any) -> bool:
     return isinstance(m, tuple) and m[0] == "terminate"
 
 
-async def test_stop_returns_after_the_actor_has_ended(node: ember.Node) -> None:
-    probe = await Probe.start(node, trap_exits=True)
-    worker = await node.spawn(Worker, probe.ref, name="worker")
-    probe.link(worker)
-    monitor_id = probe.monitor(worker)
-    await node.stop(worker, "shutdown")
-    # terminate ran, the name is free, links and monitors are told: all before stop returned
-    assert not node.is_alive(worker)
-    assert node.whereis("worker") is None
-    await probe.sync()
-    assert probe.messages() == [
-        ("terminate", worker, "shutdown"),
-        ember.Exit(worker, "shutdown"),
-        ember.Down(monitor_id, worker, "shutdown"),
-    ]
-
-
-async def test_stop_default_reason_is_normal(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    worker = await node.spawn(Worker, probe.ref)
-    await node.stop(worker)
-    assert await probe.receive(is_terminate) == ("terminate", worker, "normal")
-
-
-async def test_stop_interrupts_a_handler_that_is_awaiting(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    worker = await node.spawn(Worker, probe.ref)
-    hanging = asyncio.ensure_future(worker.call("hang", timeout=None))
-    await probe.receive(lambda m: m[0] == "hanging")
-    await node.stop(worker, "shutdown")
-    assert not node.is_alive(worker)
-    assert await probe.receive(is_terminate) == ("terminate", worker, "shutdown")
-    with pytest.raises(ember.ActorExited):
-        await hanging
-
-
-async def test_stop_of_an_ended_actor_returns_at_once(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    worker = await node.spawn(Worker, probe.ref)
-    await node.stop(worker)
-    await node.stop(worker, "shutdown")
-    await probe.sync()
-    assert [m for m in probe.messages() if is_terminate(m)] == [("terminate", worker, "normal")]
-
-
 async def test_concurrent_stops_all_return_and_terminate_runs_once(node: ember.Node) -> None:
     probe = await Probe.start(node)
     worker = await node.spawn(Worker, probe.ref)
@@ -183,34 +136,6 @@ async def test_self_stop_ends_the_actor_after_the_current_handler(node: ember.No
     assert node.statistics().dead_letters == before + 2
 
 
-async def test_terminate_runs_after_a_crash_with_the_crash(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    worker = await node.spawn(Worker, probe.ref)
-    worker.cast("crash")
-    _, who, reason = await probe.receive(is_terminate)
-    assert who == worker
-    assert isinstance(reason, ember.Crash)
-    assert reason.type_name == "KeyError"
-
-
-async def test_terminate_runs_on_an_exit_signal_from_a_link(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    worker = await node.spawn(Worker, probe.ref)
-    partner = await node.spawn(NoTerminate, link=worker)
-    await node.stop(partner, "shutdown")
-    assert await probe.receive(is_terminate) == ("terminate", worker, "shutdown")
-
-
-async def test_terminate_not_run_when_killed(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    worker = await node.spawn(Worker, probe.ref)
-    monitor_id = probe.monitor(worker)
-    node.exit(worker, "kill")
-    assert await probe.receive(ember.Down) == ember.Down(monitor_id, worker, "killed")
-    await probe.sync()
-    assert not any(is_terminate(m) for m in probe.messages())
-
-
 async def test_kill_during_terminate_cancels_terminate(node: ember.Node) -> None:
     probe = await Probe.start(node)
     worker = await node.spawn(Worker, probe.ref, True)
@@ -223,17 +148,6 @@ async def test_kill_during_terminate_cancels_terminate(node: ember.Node) -> None
         "terminate_cancelled",
         worker,
     )
-
-
-async def test_crash_in_terminate_becomes_the_exit_reason(node: ember.Node) -> None:
-    probe = await Probe.start(node)
-    ref = await node.spawn(FailingTerminate)
-    probe.monitor(ref)
-    await node.stop(ref, "shutdown")
-    down = await probe.receive(ember.Down)
-    assert isinstance(down.reason, ember.Crash)
-    assert down.reason.type_name == "RuntimeError"
-    assert down.reason.message == "terminate failed after shutdown"
 
 
 async def test_terminate_after_an_interrupt_can_use_asyncio_timeout(node: ember.Node) -> None:
