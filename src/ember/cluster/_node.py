@@ -57,6 +57,7 @@ class ClusterStatistics(NodeStatistics):
     spoofed_frames: int = 0
     unencodable: int = 0
     lost_frames: int = 0
+    remote_calls_waiting: int = 0
 
 
 class Node(Registries, LocalNode):
@@ -226,6 +227,7 @@ class Node(Registries, LocalNode):
         Every frame or signal dropped at a limit is counted here: ``dropped_signals``
         (a full send queue, a lost peer), ``malformed_frames``, ``stale_frames``
         (from a dead incarnation or a replay), ``spoofed_frames``, ``unencodable``.
+        ``remote_calls_waiting`` is the calls this node's actors wait on from other nodes.
         """
         local = super().statistics()
         remote = self._remote
@@ -242,6 +244,7 @@ class Node(Registries, LocalNode):
             spoofed_frames=sum(stats.spoofed.values()),
             unencodable=stats.unencodable,
             lost_frames=sum(stats.gaps.values()),
+            remote_calls_waiting=remote.calls_waiting,
         )
 
     def members(self) -> list[Member]:

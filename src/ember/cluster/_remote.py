@@ -165,6 +165,11 @@ class RemoteLayer:
             self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
             raise
 
+    @property
+    def calls_waiting(self) -> int:
+        """Calls to other nodes' actors that a caller here still waits on."""
+        return len(self._calls)
+
     def _live(self, ref: ActorRef) -> bool:
         """True if ``ref``'s node, in ``ref``'s incarnation, is a live member."""
         return self.directory.incarnation_of(ref.node) == ref.incarnation
