@@ -19,8 +19,9 @@ class Target(ember.Actor):
 
     To ``observer``: ``("info", ref, message)`` for every message handle_info gets
     (``Exit`` and ``Down`` included), ``("terminate", ref, reason)``,
-    ``("holding", ref)`` / ``("hanging", ref)`` when a call waits at ``gate`` / for
-    ever, ``("answered", replied)`` after a deferred reply, and
+    ``("holding", ref)`` / ``("hanging", ref)`` / ``("napping", ref)`` when a call waits
+    at ``gate`` / for ever / for some seconds, ``("answered", replied)`` after a
+    deferred reply, and
     ``("second_reply", facts)`` after a second reply to one caller.
     """
 
@@ -53,6 +54,10 @@ class Target(ember.Actor):
                 self.tell("holding", self.ref)
                 await self.gate.wait()
                 return "held"
+            case ("nap", seconds):
+                self.tell("napping", self.ref)
+                await asyncio.sleep(seconds)
+                return "napped"
             case "hang":
                 self.tell("hanging", self.ref)
                 await asyncio.Event().wait()

@@ -9,6 +9,7 @@ see it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import pytest
@@ -107,3 +108,17 @@ async def test_a_call_that_timed_out_is_forgotten_by_the_callers_node(
     await placement.there.stop(placement.from_there(there))  # the handler is interrupted
     await probe.receive(terminate_of(there))
     assert info(placement, probe.ref).calls_waiting == 0
+
+
+async def test_a_request_that_expired_unhandled_is_forgotten_by_the_callee(
+    placement: Placement,
+) -> None:
+    probe = await Probe.start(placement.here)
+    there = await placement.spawn_there(Target, probe.ref)
+    napping = asyncio.ensure_future(there.call(("nap", 0.2), timeout=None))
+    await probe.receive(lambda m: m == ("napping", there))
+    with contextlib.suppress(ember.CallTimeout):
+        await there.call(("echo", 1), timeout=0.01)  # waits behind the nap, then expires
+    assert await napping == "napped"
+    await wait_until(lambda: placement.there.statistics().expired_calls == 1)
+    await wait_until(lambda: info(placement, there).calls_waiting == 0)

@@ -88,11 +88,14 @@ class TimeoutInTerminate(ember.Actor):
         await asyncio.Event().wait()
 
     async def terminate(self, reason: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = task.cancelling()  # 0: terminate runs as if nothing had been cancelled
         try:
             async with asyncio.timeout(0.01):
                 await asyncio.Event().wait()
         except TimeoutError:
-            self.probe.send(("timed out cleanly", reason))
+            self.probe.send(("timed out cleanly", reason, cancelling))
 
 
 class SignalInTerminate(ember.Actor):
@@ -159,6 +162,7 @@ async def test_terminate_after_an_interrupt_can_use_asyncio_timeout(node: ember.
     assert await probe.receive(lambda m: isinstance(m, tuple)) == (
         "timed out cleanly",
         "shutdown",
+        0,
     )
     with pytest.raises(ember.ActorExited):
         await hanging
@@ -240,3 +244,21 @@ async def test_terminate_after_init_stops_runs_as_the_actor(node: ember.Node) ->
     assert exit_.ref is not None
     assert exit_.ref != probe.ref
     assert not node.is_alive(exit_.ref)
+
+
+class CancelsItself(ember.Actor):
+    async def handle_cast(self, message: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()  # not the runtime's doing: a crash like any other exception
+        await asyncio.sleep(0)
+
+
+async def test_a_handler_whose_task_is_cancelled_crashes_the_actor(node: ember.Node) -> None:
+    probe = await Probe.start(node)
+    ref = await node.spawn(CancelsItself)
+    probe.monitor(ref)
+    ref.cast("go")
+    down = await probe.receive(ember.Down)
+    assert isinstance(down.reason, ember.Crash)
+    assert down.reason.type_name == "CancelledError"
