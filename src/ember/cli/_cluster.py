@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 import ember
-from ember.cluster import Security, load_class, write_keys
+from ember.cluster import NodeRefused, Security, load_class, write_keys
 
 __all__ = ["add_cluster_commands"]
 
@@ -80,30 +80,50 @@ async def _node(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     app_class = _load_app(args.app) if args.app else None
-    async with ember.Node(
-        args.name, listen=args.listen, seeds=args.seed, security=security
-    ) as node:
-        app = None
-        if app_class is not None:
-            app = app_class({"node": args.name})
-            await app.start(node)
-        declared_down = asyncio.Event()
-        node.on_declared_down(declared_down.set)
-        print(f"ember node {node.name} listening on {node.remote.carrier.address}", flush=True)
-        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(declared_down.wait())]
-        if app is not None:
-            waits.append(asyncio.ensure_future(app.stopped()))
-        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        app_failed = app is not None and not stop.is_set() and not declared_down.is_set()
-        if app is not None:
-            await app.stop()
-        logging.getLogger("ember.cluster").info("node %s leaving the cluster", node.name)
+    node = ember.Node(args.name, listen=args.listen, seeds=args.seed, security=security)
+    try:
+        await node.start()
+    except NodeRefused as refused:
+        print(f"ember: error: {refused}", file=sys.stderr)
+        return 4
+    try:
+        return await _serve(node, app_class, stop)
+    finally:
+        await node.close()
+
+
+async def _serve(
+    node: ember.Node, app_class: type[ember.Application] | None, stop: asyncio.Event
+) -> int:
+    """Run ``node`` (and its application) until it is stopped, declared down, refused,
+    or its application gives up; returns the exit status (docs/operations.md)."""
+    app = None
+    if app_class is not None:
+        app = app_class({"node": node.name})
+        await app.start(node)
+    declared_down, refused = asyncio.Event(), asyncio.Event()
+    node.on_declared_down(declared_down.set)
+    node.on_refused(lambda reason: refused.set())
+    print(f"ember node {node.name} listening on {node.remote.carrier.address}", flush=True)
+    ends = [stop.wait(), declared_down.wait(), refused.wait()]
+    if app is not None:
+        ends.append(app.stopped())
+    waits = [asyncio.ensure_future(end) for end in ends]
+    _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    app_failed = app is not None and not (
+        stop.is_set() or declared_down.is_set() or refused.is_set()
+    )
+    if app is not None:
+        await app.stop()
+    logging.getLogger("ember.cluster").info("node %s leaving the cluster", node.name)
     if declared_down.is_set():
         # Exit non-zero so that a process supervisor restarts the node: a new
         # incarnation is the only way back into the cluster.
         return 3
+    if refused.is_set():
+        return 4  # another live node has this name: not a restart's business
     if app_failed:
         return 2  # the application's tree gave up: restart the node
     return 0
