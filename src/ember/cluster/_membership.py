@@ -167,6 +167,14 @@ class Membership:
         peer = f"notice:{row.address}"
         self.carrier.connect(peer, row.address)
         self._queue(peer, Gossip(rows))
+        # A notice connection must not outlive its use: a node that comes back at that
+        # address is connected to as a member, and two connections from one node to
+        # one address would take turns displacing each other there.
+        asyncio.get_running_loop().call_later(NOTICE_EVERY * 2, self._close_notice, peer)
+
+    def _close_notice(self, peer: str) -> None:
+        if self._task is not None:  # still running (after stop, the carrier is gone)
+            self.carrier.disconnect(peer)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -382,6 +390,11 @@ class Membership:
         return detector is not None and detector.available(time.monotonic())
 
     def _came_up(self, row: MemberRow) -> None:
+        self.carrier.disconnect(f"notice:{row.address}")  # one connection per address
+        if not self._joined.is_set():
+            for seed in self.seeds:  # joined: the seeds' own rows say where they are
+                if _seed_peer(seed) != row.name:
+                    self.carrier.disconnect(_seed_peer(seed))
         self.carrier.connect(row.name, row.address)
         detector = PhiAccrualDetector(self.settings.phi)
         detector.heartbeat(time.monotonic())

@@ -151,9 +151,10 @@ class ClusterTarget:
             if process.returncode is None:
                 self._stopped.discard(name)
                 return f"{name} is running again"
+        exited = None if process is None else process.returncode
         await self.cluster.start_node(name)
         self._stopped.discard(name)
-        return f"restarted {name}"
+        return f"restarted {name} (it had exited with status {exited})"
 
     async def _link_fault(self, fault: Fault) -> str:
         source, target = fault.source, fault.target
