@@ -41,9 +41,11 @@ async def test_a_node_that_hears_no_peer_at_once_was_paused_and_accuses_none(
     caplog.set_level(logging.WARNING, logger="ember.cluster")
     cluster.pause("c")  # nothing in or out of c, as if it were stopped
     await wait_until(lambda: "c" not in names(a) and "c" not in names(b), within=WITHIN)
-    await wait_until(  # c's own detector has found both of its peers silent
-        lambda: any(
-            "node c: every peer was silent at once" in r.getMessage() for r in caplog.records
+    await wait_until(  # c has found both of its peers silent (or, on a loaded machine,
+        lambda: any(  # its own loop late): either way it knows the pause is its own
+            "node c: every peer was silent at once" in r.getMessage()
+            or "node c: its event loop did not run" in r.getMessage()
+            for r in caplog.records
         ),
         within=WITHIN,
     )

@@ -69,15 +69,15 @@ async def test_status_tells_a_refused_key_from_silence(tmp_path: Path) -> None:
             refused,
             rf"the seed {seed} refused the handshake: the cluster does not accept this "
             rf"client's key \(status\): copy {rogue}/status\.key into the keys directory",
-            status=5,
+            status=6,
         )
         plain = await ember_async("status", "--seed", cluster.addresses["a"])
-        assert_one_line_error(plain, r"refused the handshake: the cluster uses keys", status=5)
+        assert_one_line_error(plain, r"refused the handshake: the cluster uses keys", status=6)
         accepted = await ember_async("status", "--seed", seed, "--keys", str(keys))
         assert accepted.returncode == 0, accepted.stderr
     silent = ember("status", "--seed", f"tcp://127.0.0.1:{free_port()}", "--timeout", "1")
     assert_one_line_error(
-        silent, r"no member answered at tcp://127\.0\.0\.1:\d+ within 1 s", status=4
+        silent, r"no member answered at tcp://127\.0\.0\.1:\d+ within 1 s", status=5
     )
 
 

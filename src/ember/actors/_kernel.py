@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._arguments import check_seconds
 from ._calls import DeadlineBuckets, PendingCall, make_caller
+from ._current import CURRENT, SHARED
 from ._endpoint import TransportEndpoint
 from ._errors import ActorExited, CallingSelf
 from ._exit_signals import Exit, ExitAction, exit_signal_action
 from ._gc import GcPolicy
-from ._lifecycle import CURRENT, DEAD, ActorCell
+from ._lifecycle import DEAD, ActorCell
 from ._links import LinkGraph
 from ._names import NameRegistry
 from ._reasons import Crash
@@ -107,6 +108,7 @@ class Kernel:
         self.deadlines = DeadlineBuckets(loop)
         self._slow_watch = LoopWatch(loop, self.slow_threshold)
         self._slow_watch.start()
+        SHARED.nodes += 1
         await self.transport.start(self.endpoint)
 
     async def stop(self) -> None:
@@ -115,6 +117,7 @@ class Kernel:
             await self.transport.stop()
         finally:
             self._slow_watch.stop()
+            SHARED.nodes -= 1
 
     def next_id(self) -> int:
         """A new actor's number on this node."""
@@ -157,6 +160,11 @@ class Kernel:
 
     async def call(self, ref: ActorRef, message: Any, timeout: float | None) -> Any:
         """``ref.call``: see ``ActorRef.call`` for the contract."""
+        current = CURRENT.get()
+        if current is not None and current.kernel is not self:
+            # A ref made by another node of this process: the call goes through the
+            # calling actor's node, and so over the wire, as between processes.
+            return await current.kernel.call(ref, message, timeout)
         now = time.monotonic()
         if timeout is None:
             deadline = math.inf
@@ -171,7 +179,7 @@ class Kernel:
             if not isinstance(target, ActorCell):
                 return await self._call_through(target, ref, message, deadline, now)
             cell = target
-        if CURRENT.get() is cell:
+        if current is cell:
             raise CallingSelf(f"{ref!r} called itself; it would wait for ever on its own reply")
         future: asyncio.Future[Any] = self.loop.create_future()
         caller = make_caller(future, deadline, cell)

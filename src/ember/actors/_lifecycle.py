@@ -20,11 +20,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
 from ._actor import Actor
 from ._calls import NO_REPLY, Caller
+from ._current import CURRENT
 from ._errors import ActorExited, MailboxFull
 from ._reasons import KILLED, NOPROC, Crash
 from ._ref import CAST, INFO, ActorRef
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ._kernel import Kernel
     from ._timers import Timer
 
-__all__ = ["CURRENT", "ActorCell"]
+__all__ = ["ActorCell"]
 
 # Cell states, compared by identity.
 STARTING: Final = 0
@@ -52,9 +52,6 @@ class _Alive:
 
 ALIVE: Final = _Alive()
 """``exit_reason`` while no exit has been asked for."""
-
-CURRENT: ContextVar[ActorCell | None] = ContextVar("ember_current_actor", default=None)
-"""The actor whose code is running in this task (None outside any actor)."""
 
 _YIELD_EVERY: Final = 1023  # a mask: let other tasks run after every 1024 messages
 

@@ -20,11 +20,12 @@ from typing import Any, Final, Self
 
 from ._actor import Actor, check_actor_class
 from ._arguments import check_node_name, check_positive_int, check_seconds
+from ._current import CURRENT
 from ._endpoint import TransportEndpoint
 from ._errors import InvalidArgument, NodeNotRunning, SpawnFailed
 from ._info import ActorInfo, describe
 from ._kernel import Kernel
-from ._lifecycle import ALIVE, CURRENT, DEAD, RUNNING, STARTING, ActorCell
+from ._lifecycle import ALIVE, DEAD, RUNNING, STARTING, ActorCell
 from ._reasons import NORMAL, SHUTDOWN, Crash
 from ._ref import ActorRef
 from ._reports import report_crash

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
+from ._current import CURRENT, SHARED
+
 if TYPE_CHECKING:
     from ._kernel import Kernel
     from ._lifecycle import ActorCell
@@ -95,18 +97,18 @@ class ActorRef:
     def send(self, message: Any) -> None:
         """Deliver ``message`` to the actor's ``handle_info``. Never blocks, never raises."""
         cell = self._cell
-        if cell is None:
-            self._router.deliver(self, INFO, message)
-        else:
+        if cell is not None and (SHARED.nodes < 2 or _sent_from(cell)):
             cell.put((INFO, message))
+        else:
+            _sender_kernel(self).deliver(self, INFO, message)
 
     def cast(self, message: Any) -> None:
         """Deliver ``message`` to the actor's ``handle_cast``. Never blocks, never raises."""
         cell = self._cell
-        if cell is None:
-            self._router.deliver(self, CAST, message)
-        else:
+        if cell is not None and (SHARED.nodes < 2 or _sent_from(cell)):
             cell.put((CAST, message))
+        else:
+            _sender_kernel(self).deliver(self, CAST, message)
 
     def call(self, message: Any, timeout: float | None = 5.0) -> Coroutine[Any, Any, Any]:
         """Ask the actor and wait for the value its ``handle_call`` returns.
@@ -125,3 +127,15 @@ class ActorRef:
         """
         # A plain function returning the kernel's coroutine: one frame less per call.
         return self._router.call(self, message, timeout)
+
+
+def _sent_from(cell: ActorCell) -> bool:
+    """True if the code sending to ``cell`` runs on ``cell``'s node (or outside any actor)."""
+    sender = CURRENT.get()
+    return sender is None or sender.kernel is cell.kernel
+
+
+def _sender_kernel(ref: ActorRef) -> Kernel:
+    """The kernel a send to ``ref`` goes through: the sending actor's node's."""
+    sender = CURRENT.get()
+    return ref._router if sender is None else sender.kernel

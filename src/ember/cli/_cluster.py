@@ -20,9 +20,9 @@ import zmq
 
 import ember
 from ember.actors import InvalidArgument
-from ember.cluster import InsecureAddress, KeyNotFound, Security
+from ember.cluster import InsecureAddress, KeyNotFound, NodeRefused, Security
 
-from ._errors import CommandError
+from ._errors import CommandError, ExitStatus
 
 __all__ = ["make_node", "running"]
 
@@ -83,6 +83,8 @@ async def running(node: ember.Node, listen: str) -> AsyncIterator[ember.Node]:
     except zmq.ZMQError as error:
         await node.close()
         raise CommandError(_cannot_listen(listen, error)) from error
+    except NodeRefused as error:  # the node closed itself
+        raise CommandError(str(error), ExitStatus.NAME_TAKEN) from error
     try:
         yield node
     finally:

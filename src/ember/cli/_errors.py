@@ -28,8 +28,9 @@ class ExitStatus(enum.IntEnum):
     ERROR = 1  # a usage error, or an expected error explained on one line
     APPLICATION_GAVE_UP = 2  # ember node: the application's tree gave up
     DECLARED_DOWN = 3  # ember node: the cluster declared this node down
-    NO_ANSWER = 4  # ember status: no member answered
-    HANDSHAKE_REFUSED = 5  # ember status: the cluster refused this client's key
+    NAME_TAKEN = 4  # the cluster refused the node: a live member has its name
+    NO_ANSWER = 5  # ember status: no member answered
+    HANDSHAKE_REFUSED = 6  # ember status: the cluster refused this client's key
     INTERNAL_ERROR = 70  # a bug (EX_SOFTWARE): the traceback is printed
     INTERRUPTED = 130  # SIGINT (Ctrl-C) outside ember node, which leaves gracefully
 

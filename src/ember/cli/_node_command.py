@@ -5,7 +5,7 @@ tools (and ``ember.testing.LocalCluster``) wait for. Logs go to stderr and say
 what the node does: joined, peer up or down, a rejected frame or key. Its exit
 status says why it stopped (docs/operations.md): 0 after SIGTERM or SIGINT (a
 graceful leave), 2 when its application gave up, 3 when the cluster declared it
-down, 1 when it could not start.
+down, 4 when a live member has its name, 1 when it could not start.
 """
 
 from __future__ import annotations
@@ -107,16 +107,20 @@ async def run_node(args: argparse.Namespace) -> int:
         if app_class is not None:
             app = app_class({"node": args.name})
             await _start_application(app, node)
-        declared_down = asyncio.Event()
+        declared_down, refused = asyncio.Event(), asyncio.Event()
         node.on_declared_down(declared_down.set)
+        node.on_refused(lambda reason: refused.set())
         print(f"ember node {node.name} listening on {node.remote.carrier.address}", flush=True)
-        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(declared_down.wait())]
+        ends = [stop.wait(), declared_down.wait(), refused.wait()]
         if app is not None:
-            waits.append(asyncio.ensure_future(app.stopped()))
+            ends.append(app.stopped())
+        waits = [asyncio.ensure_future(end) for end in ends]
         _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
-        app_failed = app is not None and not stop.is_set() and not declared_down.is_set()
+        app_failed = app is not None and not (
+            stop.is_set() or declared_down.is_set() or refused.is_set()
+        )
         if app is not None:
             await app.stop()
         LOGGER.info("node %s leaving the cluster", node.name)
@@ -124,6 +128,8 @@ async def run_node(args: argparse.Namespace) -> int:
         # Exit non-zero so that a process supervisor restarts the node: a new
         # incarnation is the only way back into the cluster.
         return ExitStatus.DECLARED_DOWN
+    if refused.is_set():
+        return ExitStatus.NAME_TAKEN  # another live node has this name: not a restart's business
     if app_failed:
         return ExitStatus.APPLICATION_GAVE_UP  # the application's tree gave up: restart
     return ExitStatus.OK

@@ -8,7 +8,7 @@ joined a moment ago are listed too. Then it asks every member for its counters.
 It tells the two ways of hearing nothing apart: a seed that refused the handshake
 (this client's key is not on the cluster's allow-list, or it has keys and the
 client has none), seen in the carrier's ``handshake_failures``, exits with status
-5; silence (nothing listens there, or nothing answered in time) with status 4.
+6; silence (nothing listens there, or nothing answered in time) with status 5.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from ._carrier import Carrier
 from ._class_paths import class_path, load_class
 from ._global_names import GlobalNames
 from ._groups import ProcessGroups
-from ._membership import Member, MembershipSettings
+from ._membership import Member, MembershipSettings, NodeRefused
 from ._node import ClusterStatistics, Node
 from ._node_events import NodeDown, NodeUp
 from ._phi import PhiAccrualDetector, PhiSettings
@@ -67,6 +67,7 @@ __all__ = [
     "Monitor",
     "Node",
     "NodeDown",
+    "NodeRefused",
     "NodeUp",
     "PhiAccrualDetector",
     "PhiSettings",

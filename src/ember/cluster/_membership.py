@@ -1,23 +1,41 @@
 """Membership: who is in the cluster, where they listen, and who is lost.
 
-Each node keeps a table of rows ``(name, incarnation, address, status,
-version)`` and spreads it by gossip. Rows merge deterministically: for one
-name, the larger incarnation wins (a restarted node's incarnation is larger,
-see ``LocalNode``); for the same incarnation, status only moves forward, ``up``
-then ``down``. So a node declared down stays down for that incarnation: it
-must restart (new incarnation) to come back, as Akka quarantines a downed node.
+Each node keeps a table of rows (``_member_rows``: name, incarnation, address,
+status, version) and spreads it by gossip; rows merge the same way on every
+node, so the tables converge. A node joins by gossiping its own row to its
+seed addresses until it hears back. A seed is ``ADDRESS`` or ``NAME@ADDRESS``;
+with keys it must be named, so that the joining node knows which public key
+the seed must prove it holds.
 
-A node joins by gossiping its own row to its seed addresses until it hears
-back. A seed is ``ADDRESS`` or ``NAME@ADDRESS``; with keys it must be named, so
-that the joining node knows which public key the seed must prove it holds.
-Every member sends every other a heartbeat each ``heartbeat_interval``;
-a phi-accrual detector per peer turns their arrival times into suspicion, and
-a peer whose phi crosses the threshold is declared down (about 1.8 s of
-silence with the defaults: a pause under 1 s never is). A dropped connection
-(the kernel's reset when a process is killed) declares the peer down at once.
-Going down fires the remote layer's ``"noconnection"`` for every link, monitor
-and call to that node, and ``nodedown`` for ``monitor_node`` watchers.
-A graceful leave gossips the node's own row as ``down`` before it stops.
+**Failure detection.** Every member sends every other a heartbeat each
+``heartbeat_interval``; a phi-accrual detector per peer turns their arrival
+times into suspicion, and a peer whose phi crosses the threshold is declared
+down (about 1.8 s of silence with the defaults: a pause under 1 s never is). A
+dropped connection (the kernel's reset when a process is killed) declares the
+peer down at once. Going down fires the remote layer's ``"noconnection"`` for
+every link, monitor and call to that node, and ``NodeDown`` for its watchers.
+
+**A node that was paused** (SIGSTOP, a loop held by a handler) notices it
+itself: its heartbeat tick ran late. For a grace period it then accuses nobody
+(every peer looks silent, and every connection may have been closed while it
+slept: that was its own pause, not theirs) and gossips to every member, so
+that it hears at once whether the cluster declared it down meanwhile.
+
+**A node always believes what it is told about itself**, from any sender,
+even one it thinks is down. A member that hears from an incarnation it has
+declared down (a heartbeat or gossip: the first frames after a pause) tells it
+so, once a second; that node then knows it is quarantined (``on_quarantined``)
+and must restart with a new incarnation to rejoin (``ember node`` exits 3).
+
+**A name belongs to one live node.** A newcomer with the name of a member
+that is alive (heard from recently) at another address is refused: it is
+told so and never enters the table (``on_refused``; ``ember node`` exits 4),
+and the live member is untouched. A node restarted at the same address, or
+after its old incarnation was lost, takes its name back.
+
+**Leaving.** A node that stops gracefully first gossips its row as
+``leaving`` (peers log it at INFO and keep serving it), then as ``down``; a
+lost connection to a leaving node is its departure, not a crash.
 """
 
 from __future__ import annotations
@@ -29,46 +47,44 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from ember.actors import EmberError
+
 from ._carrier import Carrier
+from ._member_rows import DOWN, LEAVING, LIVE, REFUSED, UP, Member, merge
 from ._phi import PhiAccrualDetector, PhiSettings
 from ._wire import Envelope
 from ._wire_signals import Gossip, Heartbeat, MemberRow
 
-__all__ = ["Member", "Membership", "MembershipSettings"]
+__all__ = ["Member", "Membership", "MembershipSettings", "NodeRefused", "notice_peer"]
 
 LOGGER = logging.getLogger("ember.cluster")
-UP = "up"
-DOWN = "down"
-_RANK = {UP: 0, DOWN: 1}
+NOTICE_EVERY = 1.0  # seconds between two notices (quarantine, refusal) to one node
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A live member of the cluster, as ``node.members()`` lists it."""
-
-    name: str
-    incarnation: int
-    address: str
+class NodeRefused(EmberError):
+    """The cluster refused this node: a live member already has its name."""
 
 
 @dataclass(frozen=True, slots=True)
 class MembershipSettings:
-    """Timing of heartbeats, gossip and failure detection."""
+    """Timing of heartbeats, gossip and failure detection.
+
+    ``late_tick`` is how late this node's own heartbeat tick may run before it
+    concludes that it was paused itself; ``pause_grace`` how long it then
+    accuses nobody while it checks with its peers.
+    """
 
     heartbeat_interval: float = 0.25
     gossip_interval: float = 0.5
     phi: PhiSettings = field(default_factory=PhiSettings)
+    late_tick: float = 0.75
+    pause_grace: float = 2.0
 
 
-def merge(current: MemberRow | None, incoming: MemberRow) -> MemberRow:
-    """The row to keep for one name: larger incarnation, then later status, then version."""
-    if current is None:
-        return incoming
-    if incoming.incarnation != current.incarnation:
-        return incoming if incoming.incarnation > current.incarnation else current
-    if _RANK.get(incoming.status, 0) != _RANK.get(current.status, 0):
-        return incoming if _RANK.get(incoming.status, 0) > _RANK.get(current.status, 0) else current
-    return incoming if incoming.version > current.version else current
+def notice_peer(label: str) -> bool:
+    """True for the carrier peers membership opens only to tell a node something
+    (a seed not named yet, a node told it is down or refused): never members."""
+    return label.startswith(("seed:", "notice:"))
 
 
 class Membership:
@@ -93,50 +109,64 @@ class Membership:
         self._queue: Callable[[str, Gossip | Heartbeat], object] | None = None
         self._lost: Callable[[str], None] | None = None
         self.on_up: list[Callable[[str], None]] = []
+        self.on_leaving: list[Callable[[str], None]] = []
         self.on_down: list[Callable[[str], None]] = []
         self.on_quarantined: list[Callable[[], None]] = []
+        self.on_refused: list[Callable[[str], None]] = []
         self.quarantined = False
-        self._told: dict[str, float] = {}
+        self.refused: str | None = None
+        self._leave_seen: set[str] = set()  # peers that have seen this node leaving
+        self._leave_change = asyncio.Event()
+        self._noticed: dict[tuple[str, int], float] = {}
         self._task: asyncio.Task[None] | None = None
         self._joined = asyncio.Event()
+        self._last_tick = time.monotonic()
+        self._grace_until = 0.0
 
     # ---- the Directory the remote layer asks -------------------------------------------
 
     def incarnation_of(self, node: str) -> int | None:
         row = self.table.get(node)
-        return row.incarnation if row is not None and row.status == UP else None
+        return row.incarnation if row is not None and row.status in LIVE else None
 
     def node_for_key(self, key: str) -> str | None:
         return self._keys(key) if self._keys is not None else None
 
     def on_membership_signal(self, envelope: Envelope, signal: Heartbeat | Gossip) -> None:
+        sender = self.table.get(envelope.node)
+        quarantined = (
+            sender is not None
+            and sender.status == DOWN
+            and sender.incarnation == envelope.incarnation
+        )
         if isinstance(signal, Heartbeat):
             detector = self._detectors.get(envelope.node)
             if detector is not None and self.incarnation_of(envelope.node) == envelope.incarnation:
                 detector.heartbeat(time.monotonic())
-            return
-        sender = self.table.get(envelope.node)
-        if (
-            sender is not None
-            and sender.status == DOWN
-            and sender.incarnation == envelope.incarnation
-        ):
-            # A quarantined node: nothing it says is believed (it may think everyone
-            # else is down), but it is told, once a second, that it is down.
-            self._tell_quarantined(sender)
-            return
-        for row in signal.table:
-            self._merge(row)  # a newcomer comes up here, and is told everything we know
+        else:
+            for row in signal.table:
+                if row.name == self.name:
+                    self._about_me(row, envelope.node)  # believed from anyone, even a downed node
+                elif not quarantined:
+                    self._merge(row)  # a newcomer comes up here, and is told what we know
+        if quarantined and sender is not None:
+            # Nothing a downed node says about others is believed (it may think the
+            # others are down), but it is told, once a second, that it is down.
+            self._notice(sender, (sender,))
 
-    def _tell_quarantined(self, row: MemberRow) -> None:
+    def _notice(self, row: MemberRow, rows: tuple[MemberRow, ...]) -> None:
+        """Tell the node of ``row`` (at its address, outside any member's stream) ``rows``."""
         now = time.monotonic()
-        if now - self._told.get(row.name, -1.0) < 1.0:
+        key = (row.name, row.incarnation)
+        if now - self._noticed.get(key, -NOTICE_EVERY) < NOTICE_EVERY:
             return
-        self._told[row.name] = now
+        if len(self._noticed) > 1024:  # only recent notices matter: keep the map bounded
+            self._noticed = {k: t for k, t in self._noticed.items() if now - t < NOTICE_EVERY}
+        self._noticed[key] = now
         assert self._queue is not None
-        peer = f"quarantined:{row.name}"
+        peer = f"notice:{row.address}"
         self.carrier.connect(peer, row.address)
-        self._queue(peer, Gossip((row,)))
+        self._queue(peer, Gossip(rows))
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -157,25 +187,46 @@ class Membership:
             self.carrier.connect(_seed_peer(seed), _seed_address(seed))
         if not self.seeds:
             self._joined.set()
+        self._last_tick = time.monotonic()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def wait_joined(self, timeout: float) -> bool:
-        """Wait until some other member is known (True), or ``timeout`` passes (False)."""
+        """Wait until some other member is known (True), or ``timeout`` passes (False).
+
+        Raises:
+            NodeRefused: the cluster refused this node meanwhile (its name is taken).
+        """
         try:
             async with asyncio.timeout(timeout):
                 await self._joined.wait()
         except TimeoutError:
             return False
+        if self.refused is not None:
+            raise NodeRefused(self.refused)
         return True
 
+    async def begin_leaving(self, within: float) -> None:
+        """Tell every member this node is leaving (it still serves until it is down), and
+        wait up to ``within`` seconds until each has said it saw that (its gossip back):
+        then its peers take the end of its connections for a leave, not a crash."""
+        self._set_own_status(LEAVING)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while not set(self.members_except_self()) <= self._leave_seen:
+                    self._leave_change.clear()
+                    await self._leave_change.wait()
+
     async def leave(self) -> None:
-        """Tell every member this node is leaving (its row goes down), then stop."""
+        """Tell every member this node has left (its row goes down), then stop."""
+        self._set_own_status(DOWN)
+        await self.stop()
+
+    def _set_own_status(self, status: str) -> None:
         own = self.table.get(self.name)
-        if own is not None and own.status == UP:
-            self.table[self.name] = replace(own, status=DOWN, version=own.version + 1)
+        if own is not None and own.status in LIVE and own.status != status:
+            self.table[self.name] = replace(own, status=status, version=own.version + 1)
             for peer in self.members_except_self():
                 self._gossip_to(peer)
-        await self.stop()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -191,8 +242,12 @@ class Membership:
         ticks_per_gossip = max(1, round(settings.gossip_interval / settings.heartbeat_interval))
         tick = 0
         while True:
+            now = time.monotonic()
+            if now - self._last_tick > settings.heartbeat_interval + settings.late_tick:
+                self._woke(now)
+            self._last_tick = now
             self._heartbeat()
-            self._check()
+            self._check(now)
             if tick % ticks_per_gossip == 0:
                 for peer in self.members_except_self():
                     self._gossip_to(peer)
@@ -208,20 +263,19 @@ class Membership:
         for peer in self.members_except_self():
             self._queue(peer, beat)
 
-    def _check(self) -> None:
-        now = time.monotonic()
+    def _check(self, now: float) -> None:
+        if now < self._grace_until:
+            return
         silent = [peer for peer, d in self._detectors.items() if not d.available(now)]
         if len(silent) >= 2 and len(silent) == len(self._detectors):
             # Every peer fell silent at the same moment: far more likely this node was
-            # paused (SIGSTOP, a blocked loop) than all of them. Do not accuse them;
-            # if they declared this node down, they will say so and it will restart.
+            # paused, or cut off, than all of them. Do not accuse them; if they
+            # declared this node down, they will say so and it will restart.
             LOGGER.warning(
                 "node %s: every peer was silent at once; this node was probably paused",
                 self.name,
             )
-            for peer in silent:  # start their histories afresh: the pause was ours
-                self._detectors[peer] = detector = PhiAccrualDetector(self.settings.phi)
-                detector.heartbeat(now)
+            self._fresh_detectors(now)
             return
         for peer in silent:
             LOGGER.warning(
@@ -232,35 +286,100 @@ class Membership:
             )
             self.declare_down(peer)
 
+    def _paused(self, now: float) -> bool:
+        """True if this node's own loop has not run for a while, or did not shortly ago."""
+        late = now - self._last_tick > self.settings.heartbeat_interval + self.settings.late_tick
+        if late:
+            self._woke(now)
+        return late or now < self._grace_until
+
+    def _woke(self, now: float) -> None:
+        """This node was paused: accuse nobody for a while, and ask everyone for news."""
+        LOGGER.warning(
+            "node %s: its event loop did not run for %.1f s (paused?); it accuses no peer "
+            "for %.1f s and checks with them that it is still a member",
+            self.name,
+            now - self._last_tick,
+            self.settings.pause_grace,
+        )
+        self._last_tick = now
+        self._grace_until = now + self.settings.pause_grace
+        self._fresh_detectors(now)
+        for peer in self.members_except_self():
+            self._gossip_to(peer)
+
+    def _fresh_detectors(self, now: float) -> None:
+        """Start every peer's heartbeat history afresh: the silence was ours."""
+        for peer in self._detectors:
+            self._detectors[peer] = detector = PhiAccrualDetector(self.settings.phi)
+            detector.heartbeat(now)
+
     def _gossip_to(self, peer: str) -> None:
         assert self._queue is not None
         self._queue(peer, Gossip(tuple(self.table.values())))
 
     # ---- changes -----------------------------------------------------------------------------
 
-    def _merge(self, row: MemberRow) -> None:
-        if row.name == self.name:
-            if row.incarnation == self.incarnation and row.status == DOWN and not self.quarantined:
-                self.quarantined = True
-                LOGGER.error(
-                    "node %s: the cluster has declared this node down; it must restart "
-                    "(a new incarnation) to rejoin",
-                    self.name,
-                )
-                for callback in self.on_quarantined:
-                    callback()
+    def _about_me(self, row: MemberRow, sender: str) -> None:
+        """A row about this node's own name, from any sender."""
+        if row.incarnation != self.incarnation:
+            return  # an old incarnation of this name, or the live holder a refusal names
+        if row.status == LEAVING:
+            self._leave_seen.add(sender)
+            self._leave_change.set()
             return
+        if row.status == DOWN and not self.quarantined:
+            self.quarantined = True
+            LOGGER.error(
+                "node %s: the cluster has declared this node down; it must restart "
+                "(a new incarnation) to rejoin",
+                self.name,
+            )
+            for callback in self.on_quarantined:
+                callback()
+        elif row.status == REFUSED and self.refused is None:
+            self.refused = (
+                f"the cluster refused node {self.name!r}: a live member already has that "
+                "name; give this node another --name, or stop the other one first"
+            )
+            LOGGER.error("node %s: %s", self.name, self.refused)
+            self._joined.set()  # wait_joined returns, and raises
+            for refused in self.on_refused:
+                refused(self.refused)
+
+    def _merge(self, row: MemberRow) -> None:
+        if row.status == REFUSED:
+            return  # a refusal is for its node only; it never enters a table
         current = self.table.get(row.name)
+        if current is not None and self._holds_its_name(current, row):
+            refusal = replace(row, status=REFUSED)
+            self._notice(row, (current, refusal))
+            return
         kept = merge(current, row)
         if kept is current:
             return
         self.table[row.name] = kept
-        was_up = current is not None and current.status == UP
+        was_live = current is not None and current.status in LIVE
         restarted = current is not None and kept.incarnation != current.incarnation
-        if was_up and (kept.status != UP or restarted):
-            self._went_down(row.name)
-        if kept.status == UP and (not was_up or restarted):
+        if was_live and (kept.status not in LIVE or restarted):
+            assert current is not None
+            self._went_down(row.name, left=current.status == LEAVING)
+        if kept.status in LIVE and (not was_live or restarted):
             self._came_up(kept)
+        elif was_live and current is not None and current.status == UP and kept.status == LEAVING:
+            LOGGER.info("node %s: peer %s is leaving", self.name, row.name)
+            self._gossip_to(row.name)  # which tells it we saw it leaving
+            for callback in self.on_leaving:
+                callback(row.name)
+
+    def _holds_its_name(self, current: MemberRow, newcomer: MemberRow) -> bool:
+        """True if ``current`` is alive and ``newcomer`` is another node with its name."""
+        if current.status not in LIVE or newcomer.status not in LIVE:
+            return False
+        if newcomer.incarnation <= current.incarnation or newcomer.address == current.address:
+            return False  # not newer, or a restart where the old one listened: it is gone
+        detector = self._detectors.get(current.name)
+        return detector is not None and detector.available(time.monotonic())
 
     def _came_up(self, row: MemberRow) -> None:
         self.carrier.connect(row.name, row.address)
@@ -273,10 +392,13 @@ class Membership:
         for callback in self.on_up:
             callback(row.name)
 
-    def _went_down(self, name: str) -> None:
+    def _went_down(self, name: str, *, left: bool) -> None:
         self._detectors.pop(name, None)
         self.carrier.disconnect(name)
-        LOGGER.warning("node %s: peer %s is down", self.name, name)
+        if left:
+            LOGGER.info("node %s: peer %s left the cluster", self.name, name)
+        else:
+            LOGGER.warning("node %s: peer %s is down", self.name, name)
         assert self._lost is not None
         self._lost(name)
         for callback in self.on_down:
@@ -285,29 +407,37 @@ class Membership:
     def declare_down(self, name: str) -> None:
         """Mark ``name`` down (its current incarnation) and tell the others."""
         row = self.table.get(name)
-        if row is None or row.status != UP or name == self.name:
+        if row is None or row.status not in LIVE or name == self.name:
             return
         self.table[name] = replace(row, status=DOWN, version=row.version + 1)
-        self._went_down(name)
+        self._went_down(name, left=row.status == LEAVING)
         for peer in self.members_except_self():
             self._gossip_to(peer)
 
     def peer_lost(self, peer: str) -> None:
         """The carrier lost its connection to ``peer`` (e.g. the process was killed)."""
-        if not peer.startswith(("seed:", "quarantined:")):
-            self.declare_down(peer)
+        if notice_peer(peer):
+            return
+        if self._paused(time.monotonic()):
+            LOGGER.info(
+                "node %s: lost the connection to %s while paused; not declaring it down",
+                self.name,
+                peer,
+            )
+            return
+        self.declare_down(peer)
 
     # ---- queries -----------------------------------------------------------------------------
 
     def members_except_self(self) -> list[str]:
-        return [n for n, row in self.table.items() if row.status == UP and n != self.name]
+        return [n for n, row in self.table.items() if row.status in LIVE and n != self.name]
 
     def members(self) -> list[Member]:
         """The live members, this node included, by name."""
         return [
-            Member(row.name, row.incarnation, row.address)
+            Member(row.name, row.incarnation, row.address, row.status)
             for row in sorted(self.table.values(), key=lambda r: r.name)
-            if row.status == UP
+            if row.status in LIVE
         ]
 
 

@@ -34,7 +34,7 @@ from ember.actors import (
 from ._carrier import Carrier
 from ._class_paths import class_path
 from ._groups_and_names import Registries
-from ._membership import Member, Membership, MembershipSettings
+from ._membership import Member, Membership, MembershipSettings, NodeRefused
 from ._node_events import NodeDown, NodeUp
 from ._remote import RemoteLayer
 from ._security import check_node_arguments
@@ -44,6 +44,7 @@ from ._type_registry import TypeRegistry
 __all__ = ["ClusterStatistics", "Node"]
 
 LOGGER = logging.getLogger("ember.cluster")
+LEAVE_SEEN_WITHIN = 1.0  # seconds close waits for its peers to see it leaving
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,12 @@ class Node(Registries, LocalNode):
         return self._remote
 
     async def start(self) -> None:
+        """Start the node; with ``listen``, join the cluster through the seeds.
+
+        Raises:
+            NodeRefused: a live member of the cluster already has this node's name
+                (the node is closed again).
+        """
         await super().start()
         if self._remote is None or self._carrier is None or self._membership is None:
             return
@@ -173,7 +180,14 @@ class Node(Registries, LocalNode):
             self.incarnation,
             self._carrier.address,
         )
-        if self._membership.seeds and not await self._membership.wait_joined(self.join_timeout):
+        try:
+            joined = not self._membership.seeds or await self._membership.wait_joined(
+                self.join_timeout
+            )
+        except NodeRefused:
+            await self.close()
+            raise
+        if not joined:
             LOGGER.warning(
                 "node %s: no seed answered within %.1f s; still trying",
                 self.name,
@@ -188,6 +202,7 @@ class Node(Registries, LocalNode):
             return
         if not self.running:
             return
+        await self._membership.begin_leaving(within=LEAVE_SEEN_WITHIN)
         await super().close()  # actors stop first: their exits reach other nodes
         await self._membership.leave()
         self._remote.flush()
@@ -237,6 +252,12 @@ class Node(Registries, LocalNode):
         too long). Such a node must restart, with a new incarnation, to rejoin."""
         if self._membership is not None:
             self._membership.on_quarantined.append(callback)
+
+    def on_refused(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(reason)`` if the cluster refuses this node: a live member
+        already has its name. The node is never a member; give it another name."""
+        if self._membership is not None:
+            self._membership.on_refused.append(callback)
 
     def statistics(self) -> NodeStatistics:
         """The local counters; on a clustered node a ``ClusterStatistics`` with what

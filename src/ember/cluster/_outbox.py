@@ -7,7 +7,8 @@ frame, or in several consecutive ones when they exceed a frame's size or
 signal count. Each frame to a member carries the next number of that peer's
 stream, which the receiver checks (a gap is a lost frame, a repeat a replay).
 Frames to an address that is not a member's stream (a seed not named yet, a
-quarantined node) carry sequence number 0 and only membership signals.
+node told it is down or refused) carry sequence number 0 and only membership
+signals.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ loop for long (bench: remote_one_way)."""
 
 
 def unsequenced(peer: str) -> bool:
-    """True for a carrier peer outside any member's stream (see the module docstring)."""
-    return peer.startswith(("seed:", "quarantined:"))
+    """True for a carrier peer outside any member's stream (see the module docstring):
+    membership's ``seed:`` and ``notice:`` peers."""
+    return peer.startswith(("seed:", "notice:"))
 
 
 class Outbox:

@@ -440,6 +440,10 @@ class ZmqCarrier:
         state.connected = False
         self._counters.disconnects += 1
         LOGGER.info("node %r lost its connection to %r at %s", self.name, state.name, state.address)
+        # A peer's last words before its loss: what it sent (on its own connection to
+        # our ROUTER) and we hold already, say a graceful leave, is handled first.
+        while self._receive():
+            pass
         self._on_peer_lost(state.name)
 
     def _on_handshake_failed(self, state: _Peer, event: int, value: int) -> None:

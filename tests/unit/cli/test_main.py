@@ -16,8 +16,9 @@ def test_the_exit_statuses_scripts_rely_on_do_not_change() -> None:
         "ERROR": 1,
         "APPLICATION_GAVE_UP": 2,
         "DECLARED_DOWN": 3,
-        "NO_ANSWER": 4,
-        "HANDSHAKE_REFUSED": 5,
+        "NAME_TAKEN": 4,
+        "NO_ANSWER": 5,
+        "HANDSHAKE_REFUSED": 6,
         "INTERNAL_ERROR": 70,
         "INTERRUPTED": 130,
     }

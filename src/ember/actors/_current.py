@@ -1,0 +1,28 @@
+"""Which actor's code is running now: the context the runtime tells senders apart by."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._lifecycle import ActorCell
+
+__all__ = ["CURRENT", "SHARED"]
+
+CURRENT: ContextVar[ActorCell | None] = ContextVar("ember_current_actor", default=None)
+"""The actor whose code is running in this task (None outside any actor)."""
+
+
+class _Process:
+    """What the runtime knows about this process: how many nodes run in it."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self) -> None:
+        self.nodes = 0
+
+
+SHARED = _Process()
+"""With one node in the process (the usual case) no ref can come from another node's
+memory, so a send skips the check of who sends it (bench: one_way)."""
