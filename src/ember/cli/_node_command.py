@@ -34,11 +34,15 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "node",
         help="run a cluster node until SIGTERM/SIGINT",
         description="Run one cluster node until SIGTERM or SIGINT (a graceful leave).",
+        epilog="exit status: 0 left gracefully, 1 an error (one line on stderr), 2 the "
+        "application gave up, 3 the cluster declared this node down, 4 a live member has "
+        "its name (docs/operations.md)",
     )
     node.add_argument("--name", required=True, help="the node's name, unique in the cluster")
     node.add_argument(
         "--listen",
         required=True,
+        metavar="ADDRESS",
         help="tcp://HOST:PORT (port 0: any free port) or ipc://PATH; "
         "beyond loopback, only with --keys",
     )
@@ -46,6 +50,7 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "--seed",
         action="append",
         default=[],
+        metavar="ADDRESS",
         help="a member to join through: ADDRESS, or NAME@ADDRESS (required with --keys); "
         "repeat it for several",
     )
@@ -59,6 +64,7 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
     node.add_argument(
         "--log-level",
         default="INFO",
+        metavar="LEVEL",
         type=log_level,
         help="DEBUG, INFO (the default), WARNING, ERROR or CRITICAL",
     )

@@ -40,9 +40,15 @@ def add_status_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "status",
         help="print the members of a cluster and their counters",
         description="Join a cluster for a moment and print its members and their counters.",
+        epilog="exit status: 0 listed, 1 an error (one line on stderr), 4 this client's name "
+        "is taken, 5 no member answered, 6 the seed refused the handshake "
+        "(docs/operations.md)",
     )
     status.add_argument(
-        "--seed", required=True, help="any member: ADDRESS, or NAME@ADDRESS with --keys"
+        "--seed",
+        required=True,
+        metavar="ADDRESS",
+        help="any member: ADDRESS, or NAME@ADDRESS with --keys",
     )
     status.add_argument("--keys", metavar="DIR", help="a directory made by `ember keys`")
     status.add_argument(
@@ -53,6 +59,7 @@ def add_status_command(commands: argparse._SubParsersAction[Parser]) -> None:
     status.add_argument(
         "--listen",
         default="tcp://127.0.0.1:0",
+        metavar="ADDRESS",
         help="where the members reach this client (default tcp://127.0.0.1:0); to reach a "
         "cluster on another machine, an address of this machine they can connect to, "
         "e.g. tcp://10.0.0.5:0, with --keys",
@@ -62,12 +69,14 @@ def add_status_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "--timeout",
         type=seconds(allow_zero=False),
         default=5.0,
+        metavar="SECONDS",
         help="seconds to wait for the seed, and for each member's counters (default 5)",
     )
     status.add_argument(
         "--settle",
         type=seconds(allow_zero=True),
         default=1.0,
+        metavar="SECONDS",
         help="seconds the list of members must stay unchanged before it is printed "
         "(default 1; 0: print what the seed said at once)",
     )

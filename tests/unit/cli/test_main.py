@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,11 @@ def test_an_interrupt_exits_130_quietly(
 
     assert run_with_handler(monkeypatch, interrupted) == 130
     assert capsys.readouterr().err == ""
+
+
+def test_the_operations_guide_documents_every_exit_status() -> None:
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "operations.md").read_text()
+    section = guide.split("## Errors and exit statuses", 1)[1].split("\n## ", 1)[0]
+    rows = [row.split("|") for row in section.splitlines() if re.match(r"\| \d+ \|", row)]
+    documented = {int(cells[1]) for cells in rows}
+    assert documented == {int(status) for status in ExitStatus}
