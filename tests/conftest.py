@@ -8,6 +8,8 @@ import pytest
 
 import ember
 
+pytest_plugins = ["pytester"]  # for the tests of ember.testing.pytest_plugin
+
 
 @pytest.fixture
 async def node() -> AsyncIterator[ember.Node]:

@@ -27,7 +27,7 @@ from ._calls import NO_REPLY, Caller
 from ._current import CURRENT
 from ._errors import ActorExited, MailboxFull
 from ._reasons import KILLED, NOPROC, Crash
-from ._ref import CAST, INFO, ActorRef
+from ._ref import CALL, CAST, FAULT, INFO, ActorRef
 from ._reports import report_crash
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ class ActorCell:
                     await actor.handle_cast(item[1])
                 elif kind is INFO:
                     await actor.handle_info(item[1])
-                else:
+                elif kind is CALL:
                     caller: Caller = item[2]
                     if caller._deadline < started:
                         stats.expired_calls += 1
@@ -203,6 +203,8 @@ class ActorCell:
                     result = await actor.handle_call(item[1], caller)
                     if result is not NO_REPLY and not caller._replied:
                         caller.reply(result)
+                else:  # FAULT: crash here, as if a handler had raised it
+                    raise item[1]
                 handled += 1
                 stats.messages += 1
                 ended = clock()
@@ -327,6 +329,8 @@ def _handler_name(item: tuple[Any, ...] | None) -> str:
     if item is None:
         return "its receive loop"
     kind = item[0]
+    if kind is FAULT:
+        return "an injected fault"
     return "handle_cast" if kind is CAST else "handle_info" if kind is INFO else "handle_call"
 
 

@@ -27,7 +27,7 @@ from ._info import ActorInfo, describe
 from ._kernel import Kernel
 from ._lifecycle import ALIVE, DEAD, RUNNING, STARTING, ActorCell
 from ._reasons import NORMAL, SHUTDOWN, Crash
-from ._ref import ActorRef
+from ._ref import FAULT, ActorRef
 from ._reports import report_crash
 from ._stats import NodeStatistics
 from ._transport import Transport
@@ -293,6 +293,24 @@ class LocalNode:
             self._kernel.exit_signal(target, sender, reason, untrappable=True)
         else:
             target.exit_remote(sender, ref, reason)
+
+    def inject_crash(self, ref: ActorRef, error: BaseException) -> bool:
+        """Make the live local actor ``ref`` crash with ``error``, as if a handler had
+        raised it, once it has handled the messages already in its mailbox: what
+        ``ember.testing.chaos`` does to test the code that must survive a crash.
+        Links, monitors and supervisors see an ordinary ``Crash``, and a crash report
+        is logged. Returns False if ``ref`` is not a live actor of this node.
+
+        Raises:
+            InvalidArgument: ``error`` is not an exception instance.
+        """
+        if not isinstance(error, BaseException):
+            raise InvalidArgument(f"inject_crash needs an exception instance, not {error!r}")
+        target = self._kernel.route(ref)
+        if not isinstance(target, ActorCell):
+            return False
+        target.put_signal((FAULT, error))
+        return True
 
     # ---- observability ------------------------------------------------------------------------
 

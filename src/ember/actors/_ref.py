@@ -28,6 +28,7 @@ __all__ = ["ActorRef"]
 CAST: Final = 0
 INFO: Final = 1
 CALL: Final = 2
+FAULT: Final = 3  # a crash injected as if a handler had raised it (LocalNode.inject_crash)
 
 
 class ActorRef:

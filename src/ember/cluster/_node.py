@@ -167,7 +167,7 @@ class Node(Registries, LocalNode):
             return
         # Before the carrier starts, so that every request from a peer finds them.
         remote = self._remote
-        remote.node_service = await self.spawn(NodeService, remote, name=SERVICE_NAME)
+        remote.node_service = await self.spawn(NodeService, remote, self.members, name=SERVICE_NAME)
         # Before membership starts, so that their servers hear of every node that comes up.
         await self._start_registries(self._membership.incarnation_of)
         await self._carrier.start(remote.on_frame, self._membership.peer_lost)

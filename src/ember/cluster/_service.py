@@ -15,6 +15,8 @@ request                                  answer
 ``("stop", ref, reason)``                None, once the actor has ended
 ``("whereis", name)``                    the ref registered as ``name`` here, or None
 ``("stats",)``                           this node's counters, as plain data
+``("members",)``                         the live members this node sees, as
+                                         ``[(name, incarnation, status), ...]``
 =======================================  ==============================================
 
 A class to spawn travels by its import path (``module:QualName``) and must be an
@@ -24,6 +26,7 @@ A class to spawn travels by its import path (``module:QualName``) and must be an
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from ember.actors import (
@@ -39,6 +42,7 @@ from ember.actors import (
 from ._class_paths import load_class
 
 if TYPE_CHECKING:
+    from ._member_rows import Member
     from ._remote import RemoteLayer
 
 __all__ = ["SERVICE_NAME", "NodeService"]
@@ -49,8 +53,9 @@ SERVICE_NAME: Final = "$ember_node"
 class NodeService(Actor):
     """Spawns and stops actors on this node on behalf of other nodes."""
 
-    async def init(self, remote: RemoteLayer) -> None:
+    async def init(self, remote: RemoteLayer, members: Callable[[], list[Member]]) -> None:
         self.remote = remote
+        self.members = members
 
     async def handle_call(self, message: Any, caller: Caller) -> Any:
         match message:
@@ -63,6 +68,13 @@ class NodeService(Actor):
                 return self.node.whereis(name)
             case ("stats",):
                 return self._stats()
+            case ("members",):
+                members = getattr(self.node, "members", None)
+                return (
+                    []
+                    if members is None
+                    else [(m.name, m.incarnation, m.status) for m in members()]
+                )
         caller.fail(InvalidArgument(f"the node service does not understand {message!r}"))
         return NO_REPLY
 

@@ -10,7 +10,9 @@ Nodes listen on ``ipc://`` sockets in a private temporary directory (or on
 others. The test's own process joins as a client node, named ``client``, so a
 test talks to the cluster with the ordinary API. Actor classes spawned on the
 nodes travel by import path: give ``pythonpath`` for modules the nodes must
-import. Every process is stopped (SIGTERM, then SIGKILL) on exit.
+import. Every process is stopped (SIGTERM, then SIGKILL) on exit. With
+``allow_chaos=True`` the nodes run ``ember node --allow-chaos``, so that an
+``ember.testing.chaos.Chaos`` run can strike their actors and links too.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class LocalCluster:
         start_timeout: float = 20.0,
         log_level: str = "WARNING",
         keys: str | os.PathLike[str] | None = None,
+        allow_chaos: bool = False,
     ) -> None:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
@@ -54,6 +57,7 @@ class LocalCluster:
         self.start_timeout = start_timeout
         self.log_level = log_level
         self.keys = None if keys is None else str(keys)
+        self.allow_chaos = allow_chaos
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self.addresses: dict[str, str] = {}
         self._directory: tempfile.TemporaryDirectory[str] | None = None
@@ -116,6 +120,8 @@ class LocalCluster:
             command += ["--app", self.app]
         if self.keys:
             command += ["--keys", self.keys]
+        if self.allow_chaos:
+            command += ["--allow-chaos"]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([*self.pythonpath, env.get("PYTHONPATH", "")])
         process = await asyncio.create_subprocess_exec(
@@ -161,6 +167,10 @@ class LocalCluster:
     def resume(self, name: str) -> None:
         """SIGCONT node ``name``'s process."""
         self.processes[name].send_signal(signal.SIGCONT)
+
+    def terminate(self, name: str) -> None:
+        """SIGTERM node ``name``'s process (a graceful leave), without waiting for it."""
+        self.processes[name].send_signal(signal.SIGTERM)
 
     async def stop(self, name: str, *, timeout: float = 10.0) -> int | None:
         """SIGTERM node ``name`` and wait for it (SIGKILL after ``timeout``)."""
