@@ -1,21 +1,34 @@
-# The README's two commands: `make demo` and `make test`. Each sets itself up.
+# The README's two commands: `make demo` and `make test`. Each sets itself up, once:
+# the demo installs ember alone, the tests add their tools (and the benchmarks' peers).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
+DEMO_STAMP := $(VENV)/.installed-demo
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean setup
+.PHONY: demo test lint typecheck bench clean setup setup-demo
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+$(BIN)/python:
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing ember into $(VENV)"
+	@$(PIP) install -e .
+	@touch $@
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing ember and its test and benchmark tools into $(VENV)"
+	@$(PIP) install -e '.[test,bench]'
+	@touch $@ $(DEMO_STAMP)
 
 setup: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python -m ember demo
+setup-demo: $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	@$(BIN)/python -m ember demo
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q

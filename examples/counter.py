@@ -1,4 +1,4 @@
-"""The Counter of DESIGN.md, step by step.
+"""The Counter of the README's quick start, step by step.
 
 Run it with ``python examples/counter.py`` (``ember demo`` runs it too). It shows:
 

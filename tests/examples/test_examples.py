@@ -157,9 +157,3 @@ def test_ember_version() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ember 0.1.0 (Python ")
-
-
-def test_readme_quick_start_runs() -> None:
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("## Quick start\n\n```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(block, "README.md (quick start)", "exec"), {"__name__": "__main__"})

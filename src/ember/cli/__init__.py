@@ -1,35 +1,44 @@
 """The ``ember`` command: ``node``, ``status``, ``keys``, ``demo``, ``version``.
 
-This package is the only part of ember that prints: the library logs.
+This package is the only part of ember that prints: the library logs. Every
+expected error is one line on stderr, ``ember: error: ...``, in command-line
+terms, with an exit status from :class:`ExitStatus` (docs/operations.md has the
+table); ``ember --debug ...`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 from collections.abc import Sequence
 
 import ember
 
-from ._cluster import add_cluster_commands
 from ._demo import TOUR, demo, find_examples, load_example, loop_name
+from ._errors import ExitStatus, fail, fail_unexpectedly, is_expected, stdout_closed
+from ._keys import add_keys_command
+from ._node_command import add_node_command
+from ._parsing import Parser, debug_option
+from ._status import add_status_command
 
-__all__ = ["TOUR", "find_examples", "load_example", "main", "parser"]
+__all__ = ["TOUR", "ExitStatus", "find_examples", "load_example", "main", "parser"]
 
 
 def version(args: argparse.Namespace) -> int:
     """Print ember's version, Python's and the event loop's."""
     print(f"ember {ember.__version__} (Python {platform.python_version()}, {loop_name()})")
-    return 0
+    return ExitStatus.OK
 
 
 def parser() -> argparse.ArgumentParser:
     """The ``ember`` argument parser."""
-    top = argparse.ArgumentParser(
-        prog="ember", description="Erlang/OTP-style actors for Python on asyncio."
-    )
+    top = Parser(prog="ember", description="Erlang/OTP-style actors for Python on asyncio.")
+    debug_option(top, default=False)
     commands = top.add_subparsers(title="commands", dest="command", required=True)
-    add_cluster_commands(commands)
+    add_node_command(commands)
+    add_status_command(commands)
+    add_keys_command(commands)
     commands.add_parser(
         "demo", help="a guided tour: run the examples and explain what they show"
     ).set_defaults(handler=demo)
@@ -40,5 +49,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``ember`` command. Returns the process's exit status."""
     args = parser().parse_args(argv)
-    status: int = args.handler(args)
+    try:
+        status = int(args.handler(args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return stdout_closed()
+    except KeyboardInterrupt:
+        return ExitStatus.INTERRUPTED
+    except Exception as error:
+        if is_expected(error):
+            return fail(error, debug=args.debug)
+        return fail_unexpectedly(error)
     return status

@@ -37,6 +37,7 @@ from ._groups_and_names import Registries
 from ._membership import Member, Membership, MembershipSettings, NodeRefused
 from ._node_events import NodeDown, NodeUp
 from ._remote import RemoteLayer
+from ._security import check_node_arguments
 from ._service import SERVICE_NAME, NodeService
 from ._type_registry import TypeRegistry
 
@@ -74,7 +75,15 @@ class Node(Registries, LocalNode):
         registry: the message types this node may send and receive (registered
             dataclasses); everything else must be plain data.
         join_timeout: seconds ``start`` waits to hear from a seed before it goes
-            on alone (it keeps trying in the background).
+            on alone (it keeps trying in the background); 0 does not wait.
+
+    Raises:
+        InvalidArgument: a bad cluster argument, when the node is made (before it
+            binds): a malformed address or seed, a node seeded only at itself, a
+            name that cannot name a node, a negative ``join_timeout``; the message
+            says what to give instead. ``InsecureAddress`` (one) for an address
+            beyond loopback without ``security``.
+        KeyNotFound: with ``security``, a named seed has no public key.
         membership: timing of heartbeats, gossip and failure detection.
         **options: the LocalNode options (mailbox_limit, shutdown_timeout, ...).
     """
@@ -92,6 +101,15 @@ class Node(Registries, LocalNode):
         membership: MembershipSettings | None = None,
         **options: Any,
     ) -> None:
+        if listen is not None or carrier is not None:  # checked before anything binds
+            check_node_arguments(
+                name,
+                listen=listen,
+                seeds=seeds,
+                security=security,
+                carrier_address=None if carrier is None else carrier.address,
+                join_timeout=join_timeout,
+            )
         self.listen = listen
         self.join_timeout = join_timeout
         self._membership: Membership | None = None

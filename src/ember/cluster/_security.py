@@ -14,14 +14,16 @@ is the node name, and the remote layer binds the two: a frame's authenticated
 key must map (:meth:`Security.node_for_key`) to the node its envelope names.
 
 Without security a carrier only listens and connects on loopback or ipc://,
-where the operating system's users are the boundary (:func:`check_address`).
+where the operating system's users are the boundary (:func:`check_address`, in
+``_addresses`` with the other checks of names and addresses).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import math
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, final
 
@@ -30,12 +32,15 @@ import zmq.auth
 
 from ember.actors import EmberError, InvalidArgument
 
+from ._addresses import InsecureAddress, check_address, check_node_name, check_seeds
+
 __all__ = [
     "InsecureAddress",
     "InsecureKeyFile",
     "KeyNotFound",
     "Security",
     "check_address",
+    "check_node_arguments",
     "check_node_name",
     "write_keys",
 ]
@@ -50,66 +55,30 @@ _BANNER: Final = (
 _SECRET_WARNING: Final = " Keep it mode 0600; never copy it to another node."
 
 
-class InsecureAddress(EmberError, ValueError):
-    """A non-loopback address for a carrier that runs without CURVE security."""
-
-
 class InsecureKeyFile(EmberError, PermissionError):
     """A secret key file that users other than its owner may read."""
 
 
 class KeyNotFound(EmberError, LookupError):
-    """A node's key is not in the keys directory."""
-
-
-def check_node_name(name: object) -> str:
-    """Return ``name`` if it can name a node (and its key files), else raise."""
-    if (
-        not isinstance(name, str)
-        or not name
-        or name.startswith(".")
-        or any(char in name for char in "/\\\0")
-        or len(name.encode()) > 255
-    ):
-        raise InvalidArgument(
-            f"node name {name!r} is not valid: give a non-empty str of at most 255 bytes "
-            "without '/', '\\' or NUL that does not start with '.'"
-        )
-    return name
-
-
-def check_address(address: str, *, secure: bool) -> None:
-    """Raise unless a carrier may bind or connect to ``address``.
-
-    Only ``tcp://`` and ``ipc://`` are accepted. Without security (``secure``
-    false), a tcp address must be loopback: 127.0.0.0/8, ``[::1]`` or ``localhost``.
+    """A node's key is not in the keys directory ``directory``: this node's key pair
+    (``secret`` true: ``NODE.key_secret``), or a peer's public certificate (``NODE.key``).
     """
-    scheme, separator, rest = address.partition("://")
-    if not separator or scheme not in ("tcp", "ipc") or not rest:
-        raise InvalidArgument(
-            f"address {address!r} is not valid: give tcp://HOST:PORT or ipc://PATH"
+
+    def __init__(self, node: str, directory: str, secret: bool) -> None:
+        super().__init__(node, directory, secret)
+        self.node, self.directory, self.secret = node, directory, secret
+
+    def __str__(self) -> str:
+        if self.secret:
+            path = Path(self.directory) / f"{self.node}{SECRET_SUFFIX}"
+            return (
+                f"no secret key for node {self.node!r}: {path} does not exist (write one "
+                f"with ember.cluster.write_keys({self.directory!r}, {self.node!r}))"
+            )
+        return (
+            f"no public key for node {self.node!r} in {self.directory}: copy its "
+            f"{self.node}{PUBLIC_SUFFIX} there and call reload()"
         )
-    if secure or scheme == "ipc" or _is_loopback_tcp(rest):
-        return
-    raise InsecureAddress(
-        f"address {address!r} is not loopback, and the carrier runs without security: "
-        "use tcp://127.0.0.1:PORT or ipc://PATH, or pass security=Security(keys_dir, node) "
-        "to encrypt and authenticate with CurveZMQ"
-    )
-
-
-def _is_loopback_tcp(host_and_port: str) -> bool:
-    host = host_and_port.rpartition(":")[0]
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if host == "localhost":
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:  # a host name, an interface, "*", a source;destination pair
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1
-    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def write_keys(
@@ -197,7 +166,8 @@ class Security:
             if key in nodes:
                 raise ValueError(
                     f"nodes {nodes[key]!r} and {name!r} have the same public key in "
-                    f"{self.directory}: each node needs its own key pair (write_keys)"
+                    f"{self.directory}: each node needs its own key pair "
+                    "(`ember keys`, or write_keys)"
                 )
             nodes[key] = name
         self._keys, self._nodes = keys, nodes
@@ -211,10 +181,7 @@ class Security:
         try:
             return self._keys[node]
         except KeyError:
-            raise KeyNotFound(
-                f"no public key for node {node!r} in {self.directory}: copy its "
-                f"{node}{PUBLIC_SUFFIX} there and call reload()"
-            ) from None
+            raise KeyNotFound(node, str(self.directory), False) from None
 
     @property
     def nodes(self) -> frozenset[str]:
@@ -229,10 +196,7 @@ def _read_secret(path: Path, node: str) -> tuple[str, str]:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise KeyNotFound(
-            f"no secret key for node {node!r}: {path} does not exist "
-            f"(write one with ember.cluster.write_keys({str(path.parent)!r}, {node!r}))"
-        ) from None
+        raise KeyNotFound(node, str(path.parent), True) from None
     if stat.S_IMODE(mode) & 0o077:
         raise InsecureKeyFile(
             f"{path} has mode {stat.S_IMODE(mode):04o}, so others may read the secret key: "
@@ -252,3 +216,54 @@ def _read_public(path: Path) -> str:
     if len(public) != 40:
         raise ValueError(f"{path} does not hold a z85 public key of 40 characters")
     return public.decode("ascii")
+
+
+def check_node_arguments(
+    name: str,
+    *,
+    listen: str | None,
+    seeds: Sequence[str],
+    security: object,
+    carrier_address: str | None,
+    join_timeout: float,
+) -> None:
+    """Check the cluster arguments of ``ember.Node(name, ...)``, before anything binds.
+
+    ``carrier_address`` is the address of a carrier given instead of ZeroMQ (its
+    addresses are its own business, beyond a node seeded only at itself).
+
+    Raises:
+        InvalidArgument: a bad name, listen address, seed, security or join_timeout.
+        InsecureAddress: an address beyond loopback without security.
+        KeyNotFound: with security, a seed's node has no public key in the directory.
+    """
+    if not _is_seconds(join_timeout):
+        raise InvalidArgument(
+            f"join_timeout must be a number of seconds >= 0 (0: do not wait), not {join_timeout!r}"
+        )
+    check_node_name(name)
+    if security is not None and not isinstance(security, Security):
+        raise InvalidArgument(
+            f"security must be an ember.cluster.Security, not {security!r}: "
+            "pass security=Security(keys_dir, node)"
+        )
+    zmq_carrier = carrier_address is None
+    if zmq_carrier:
+        check_address(listen or "", secure=security is not None, what="listen address")
+    own = listen if zmq_carrier else carrier_address
+    checked = check_seeds(
+        seeds, node=name, listen=own, secure=security is not None, zmq=zmq_carrier
+    )
+    if security is not None:
+        for seed in checked:
+            if seed.name is not None:
+                security.key_of(seed.name)
+
+
+def _is_seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )

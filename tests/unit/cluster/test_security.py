@@ -183,21 +183,87 @@ def test_plain_carriers_accept_loopback_and_ipc(address: str) -> None:
         "tcp://[::]:5555",
         "tcp://eth0:5555",
         "tcp://example.com:5555",
-        "tcp://127.0.0.1:5555;10.0.0.1:5555",
+        "tcp://EXAMPLE.com:0",
     ],
 )
 def test_plain_carriers_refuse_other_addresses(address: str) -> None:
-    with pytest.raises(InsecureAddress, match=r"loopback.*ipc.*security="):
+    with pytest.raises(InsecureAddress, match=r"not loopback.*ipc.*security=") as refused:
         check_address(address, secure=False)
+    assert refused.value.address == address
+    assert isinstance(refused.value, InvalidArgument)
     check_address(address, secure=True)
 
 
+def test_an_insecure_address_is_rebuilt_from_its_args() -> None:
+    error = InsecureAddress("tcp://10.0.0.1:5555")
+    assert str(type(error)(*error.args)) == str(error)
+
+
 @pytest.mark.parametrize(
-    "address", ["", "127.0.0.1:5555", "udp://127.0.0.1:5", "inproc://x", "tcp://"]
+    "address", ["", "127.0.0.1:5555", "udp://127.0.0.1:5", "inproc://x", "tcp://", "ipc://"]
 )
 def test_a_malformed_address_names_the_forms_accepted(address: str) -> None:
     with pytest.raises(InvalidArgument, match=r"tcp://HOST:PORT or ipc://PATH"):
         check_address(address, secure=True)
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("tcp://127.0.0.1", r"has no port: give tcp://HOST:PORT \(port 0: any free port\)"),
+        ("tcp://localhost", "has no port"),
+        ("tcp://[::1]", "has no port"),
+        ("tcp://127.0.0.1:", "has no port"),
+        ("tcp://127.0.0.1:99999", r"port '99999' .* is not a port number from 0 to 65535"),
+        ("tcp://127.0.0.1:65536", "not a port number from 0 to 65535"),
+        ("tcp://127.0.0.1:7200x", r"port '7200x' .* is not a port number"),
+        ("tcp://127.0.0.1:7200/", r"port '7200/' .* is not a port number"),
+        ("tcp://127.0.0.1:-1", "not a port number"),
+        ("tcp://127.0.0.1:*", r"not a port number.*port 0"),
+        ("tcp://127.0.0.1: 7200", "not a port number"),
+        ("tcp://:7200", "has no host"),
+        ("tcp://::1:7200", r"IPv6 address in brackets: tcp://\[::1\]:PORT"),
+        ("tcp://[::1]x:7200", "not an IP address or a host name"),
+        ("tcp://[nope]:7200", "not an IP address"),
+        ("tcp://127.0.0.1:5555;10.0.0.1:5555", "not a port number"),
+        ("tcp://a_b:7200", "not an IP address or a host name"),
+        ("tcp://999.1.1.1:7200", "not an IP address or a host name"),
+        ("tcp://-a.example:7200", "not an IP address or a host name"),
+        ("ipc://" + "x" * 108, r"108 bytes long.*at most 107"),
+        ("ipc://a\0b", "NUL"),
+    ],
+)
+def test_a_malformed_address_says_what_is_wrong(address: str, says: str) -> None:
+    for secure in (False, True):
+        with pytest.raises(InvalidArgument, match=says) as refused:
+            check_address(address, secure=secure)
+        assert not isinstance(refused.value, InsecureAddress)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:0",
+        "tcp://127.0.0.1:65535",
+        "tcp://[::1]:0",
+        "tcp://localhost:7100",
+        "ipc://relative.sock",
+        "ipc://@abstract-name",
+        "ipc:///tmp/" + "x" * 96,
+    ],
+)
+def test_well_formed_loopback_and_ipc_addresses_are_accepted(address: str) -> None:
+    assert check_address(address, secure=False) == address
+
+
+def test_an_address_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="must be a str"):
+        check_address(7100, secure=False)  # type: ignore[arg-type]
+
+
+def test_the_refusal_names_what_the_address_was_for() -> None:
+    with pytest.raises(InvalidArgument, match=r"^listen address 'tcp://127.0.0.1' has no port"):
+        check_address("tcp://127.0.0.1", secure=False, what="listen address")
 
 
 def test_a_plain_carrier_refuses_to_listen_beyond_loopback() -> None:

@@ -1,0 +1,151 @@
+"""``ember node``: run one cluster node until SIGTERM or SIGINT.
+
+When it is up it prints one line, ``ember node NAME listening on ADDRESS``, which
+tools (and ``ember.testing.LocalCluster``) wait for. Logs go to stderr and say
+what the node does: joined, peer up or down, a rejected frame or key. Its exit
+status says why it stopped (docs/operations.md): 0 after SIGTERM or SIGINT (a
+graceful leave), 2 when its application gave up, 3 when the cluster declared it
+down, 4 when a live member has its name, 1 when it could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import ember
+from ember.cluster import load_class
+
+from ._cluster import make_node, running
+from ._errors import CommandError, ExitStatus
+from ._parsing import Parser, debug_option, log_level
+
+__all__ = ["add_node_command", "load_application"]
+
+LOGGER = logging.getLogger("ember.cluster")
+
+
+def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
+    """Add ``ember node`` to the ``ember`` parser."""
+    node = commands.add_parser(
+        "node",
+        help="run a cluster node until SIGTERM/SIGINT",
+        description="Run one cluster node until SIGTERM or SIGINT (a graceful leave).",
+        epilog="exit status: 0 left gracefully, 1 an error (one line on stderr), 2 the "
+        "application gave up, 3 the cluster declared this node down, 4 a live member has "
+        "its name (docs/operations.md)",
+    )
+    node.add_argument("--name", required=True, help="the node's name, unique in the cluster")
+    node.add_argument(
+        "--listen",
+        required=True,
+        metavar="ADDRESS",
+        help="tcp://HOST:PORT (port 0: any free port) or ipc://PATH; "
+        "beyond loopback, only with --keys",
+    )
+    node.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a member to join through: ADDRESS, or NAME@ADDRESS (required with --keys); "
+        "repeat it for several",
+    )
+    node.add_argument("--keys", metavar="DIR", help="a directory made by `ember keys` (CurveZMQ)")
+    node.add_argument(
+        "--app",
+        metavar="MODULE:CLASS",
+        help="an ember.Application (the node's root supervisor) to run on this node; "
+        "its module must be importable here (installed, or on PYTHONPATH)",
+    )
+    node.add_argument(
+        "--log-level",
+        default="INFO",
+        metavar="LEVEL",
+        type=log_level,
+        help="DEBUG, INFO (the default), WARNING, ERROR or CRITICAL",
+    )
+    debug_option(node, default=argparse.SUPPRESS)
+    node.set_defaults(handler=lambda args: ember.run(run_node(args)))
+
+
+def load_application(path: str) -> type[ember.Application]:
+    """The class ``--app`` names; raises ``CommandError`` saying what to fix."""
+    try:
+        cls = load_class(path, object)
+    except LookupError as error:
+        raise CommandError(
+            f"--app {path}: {error}: its module must be importable on this node "
+            "(install it, or start the node with PYTHONPATH=DIR, the folder that holds it)"
+        ) from error
+    except Exception as error:  # the module itself raised while it was imported
+        raise CommandError(
+            f"--app {path}: importing its module raised {type(error).__name__}: {error} "
+            "(--debug shows the traceback)"
+        ) from error
+    if not issubclass(cls, ember.Application):
+        raise CommandError(
+            f"--app {path} is not an ember.Application: --app takes an Application, the "
+            "node's root supervisor (see docs/supervision.md); an actor class spawned with "
+            "spawn(..., on=NODE) needs no --app, only to be importable (PYTHONPATH)"
+        )
+    return cls
+
+
+async def run_node(args: argparse.Namespace) -> int:
+    """``ember node``: start, print the listening line, run until told to stop."""
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    app_class = load_application(args.app) if args.app else None
+    node = make_node(args.name, listen=args.listen, seeds=args.seed, keys=args.keys)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(node, args.listen):
+        app = None
+        if app_class is not None:
+            app = app_class({"node": args.name})
+            await _start_application(app, node)
+        declared_down, refused = asyncio.Event(), asyncio.Event()
+        node.on_declared_down(declared_down.set)
+        node.on_refused(lambda reason: refused.set())
+        print(f"ember node {node.name} listening on {node.remote.carrier.address}", flush=True)
+        ends = [stop.wait(), declared_down.wait(), refused.wait()]
+        if app is not None:
+            ends.append(app.stopped())
+        waits = [asyncio.ensure_future(end) for end in ends]
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        app_failed = app is not None and not (
+            stop.is_set() or declared_down.is_set() or refused.is_set()
+        )
+        if app is not None:
+            await app.stop()
+        LOGGER.info("node %s leaving the cluster", node.name)
+    if declared_down.is_set():
+        # Exit non-zero so that a process supervisor restarts the node: a new
+        # incarnation is the only way back into the cluster.
+        return ExitStatus.DECLARED_DOWN
+    if refused.is_set():
+        return ExitStatus.NAME_TAKEN  # another live node has this name: not a restart's business
+    if app_failed:
+        return ExitStatus.APPLICATION_GAVE_UP  # the application's tree gave up: restart
+    return ExitStatus.OK
+
+
+async def _start_application(app: ember.Application, node: ember.Node) -> None:
+    try:
+        await app.start(node)
+    except ember.SpawnFailed as error:
+        raise CommandError(
+            f"--app: application {app.app_name!r} failed to start: {error} "
+            "(its crash report is logged above)"
+        ) from error
