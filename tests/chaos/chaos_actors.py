@@ -30,3 +30,15 @@ class Timeline(ember.Actor):
 
     async def handle_info(self, message: Any) -> None:
         self.events.append((asyncio.get_running_loop().time(), message))
+
+
+class Registered(ember.Actor):
+    """Takes the global name ``svc-NODE`` and joins the group ``g``, on its node."""
+
+    async def init(self) -> None:
+        node: Any = self.node
+        await node.register_global(f"svc-{node.name}", self.ref)
+        node.join("g", self.ref)
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        return (self.node.name, message)

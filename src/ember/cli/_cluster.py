@@ -20,7 +20,8 @@ import zmq
 
 import ember
 from ember.actors import InvalidArgument
-from ember.cluster import InsecureAddress, KeyNotFound, NodeRefused, Security
+from ember.cluster import InsecureAddress, KeyNotFound, NodeRefused, Security, ZmqCarrier
+from ember.testing import FaultPlan
 
 from ._errors import CommandError, ExitStatus
 
@@ -34,14 +35,20 @@ def make_node(
     seeds: Sequence[str],
     keys: str | None,
     key_hint: str = "",
+    faults: FaultPlan | None = None,
     **options: Any,
 ) -> ember.Node:
     """An unstarted node for the options given; raises ``CommandError`` if one is bad.
 
     ``key_hint`` is added to the message when ``keys`` has no key pair for ``name``.
+    With ``faults``, the node's carrier is a ``FaultyCarrier`` of that plan
+    (``--allow-chaos``).
     """
     security = _security(keys, name, key_hint) if keys else None
     try:
+        if faults is not None:
+            inner = ZmqCarrier(name, listen, security=security)
+            options["carrier"] = faults.carrier(name, inner)
         return ember.Node(name, listen=listen, seeds=list(seeds), security=security, **options)
     except InsecureAddress as error:
         option = "--listen" if error.address == listen else "--seed"

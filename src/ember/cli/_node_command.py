@@ -18,6 +18,8 @@ import sys
 
 import ember
 from ember.cluster import load_class
+from ember.testing import FaultPlan
+from ember.testing.chaos import CHAOS_SERVICE, ChaosService
 
 from ._cluster import make_node, running
 from ._errors import CommandError, ExitStatus
@@ -62,6 +64,13 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "its module must be importable here (installed, or on PYTHONPATH)",
     )
     node.add_argument(
+        "--allow-chaos",
+        action="store_true",
+        help="let chaos runs (ember chaos, ember.testing.chaos against a LocalCluster) kill "
+        "and crash this node's actors, fault its links and stop it; loopback or ipc only "
+        "unless --keys (docs/chaos.md)",
+    )
+    node.add_argument(
         "--log-level",
         default="INFO",
         metavar="LEVEL",
@@ -103,12 +112,20 @@ async def run_node(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     app_class = load_application(args.app) if args.app else None
-    node = make_node(args.name, listen=args.listen, seeds=args.seed, keys=args.keys)
+    faults = FaultPlan(seed=0) if args.allow_chaos else None
+    node = make_node(args.name, listen=args.listen, seeds=args.seed, keys=args.keys, faults=faults)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with running(node, args.listen):
+        if faults is not None:
+            await node.spawn(ChaosService, faults, name=CHAOS_SERVICE)
+            LOGGER.warning(
+                "node %s allows chaos: a chaos run may kill and crash its actors, fault its "
+                "links and stop it (--allow-chaos)",
+                node.name,
+            )
         app = None
         if app_class is not None:
             app = app_class({"node": args.name})

@@ -59,6 +59,8 @@ __all__ = ["Member", "Membership", "MembershipSettings", "NodeRefused", "notice_
 
 LOGGER = logging.getLogger("ember.cluster")
 NOTICE_EVERY = 1.0  # seconds between two notices (quarantine, refusal) to one node
+BEACON_FOR = 60.0  # seconds a node declared down is still told so, now and then
+BEACON_TICKS = 8  # heartbeat ticks between two such beacons (2 s with the defaults)
 
 
 class NodeRefused(EmberError):
@@ -122,6 +124,8 @@ class Membership:
         self._joined = asyncio.Event()
         self._last_tick = time.monotonic()
         self._grace_until = 0.0
+        self._minority_logged = -60.0
+        self._beacons: dict[str, float] = {}  # node declared down -> told until
 
     # ---- the Directory the remote layer asks -------------------------------------------
 
@@ -259,6 +263,8 @@ class Membership:
             if tick % ticks_per_gossip == 0:
                 for peer in self.members_except_self():
                     self._gossip_to(peer)
+            if tick % BEACON_TICKS == 0:
+                self._beacon(now)
                 if not self._joined.is_set():
                     for seed in self.seeds:
                         self._gossip_to(_seed_peer(seed))
@@ -275,15 +281,10 @@ class Membership:
         if now < self._grace_until:
             return
         silent = [peer for peer, d in self._detectors.items() if not d.available(now)]
-        if len(silent) >= 2 and len(silent) == len(self._detectors):
-            # Every peer fell silent at the same moment: far more likely this node was
-            # paused, or cut off, than all of them. Do not accuse them; if they
-            # declared this node down, they will say so and it will restart.
-            LOGGER.warning(
-                "node %s: every peer was silent at once; this node was probably paused",
-                self.name,
-            )
-            self._fresh_detectors(now)
+        if not silent:
+            return
+        if not self._may_accuse(set(silent), now):
+            self._in_a_minority(silent, now)
             return
         for peer in silent:
             LOGGER.warning(
@@ -293,6 +294,53 @@ class Membership:
                 self._detectors[peer].phi(now),
             )
             self.declare_down(peer)
+
+    def _may_accuse(self, accused: set[str], now: float) -> bool:
+        """The majority rule: a node may declare peers down only if, without them, it
+        still hears a strict majority of the live members (itself included), or exactly
+        half of them with the first member by name among them. Otherwise it is more
+        likely cut off itself than all of them: the majority will decide, and tell it.
+        Between two nodes, each decides alone (as Erlang's nodes do)."""
+        live = self.members_except_self()
+        if len(live) < 2:
+            return True
+        heard = {
+            peer
+            for peer in live
+            if peer not in accused
+            and (detector := self._detectors.get(peer)) is not None
+            and detector.available(now)
+        }
+        voters, hearing = len(live) + 1, len(heard) + 1
+        if 2 * hearing != voters:
+            return 2 * hearing > voters
+        return min(self.name, *live) in heard | {self.name}
+
+    def _in_a_minority(self, silent: list[str], now: float) -> None:
+        if now - self._minority_logged < 5.0:  # a partition lasts: say it now and then
+            return
+        self._minority_logged = now
+        everyone = len(silent) == len(self.members_except_self())
+        LOGGER.warning(
+            "node %s: %s; it accuses none of them (if they declared it down, they will "
+            "tell it so, and it will restart)",
+            self.name,
+            "every peer was silent at once: this node was probably paused or cut off"
+            if everyone
+            else f"it hears none of {sorted(silent)}, not a majority of the cluster: it "
+            "may be the one cut off",
+        )
+
+    def _beacon(self, now: float) -> None:
+        """Tell each node declared down lately that it is down, in case it missed it (a
+        partition that heals with each side seeing the other down: the node on the
+        side that lost tells it nothing by itself)."""
+        for name, until in list(self._beacons.items()):
+            row = self.table.get(name)
+            if now > until or row is None or row.status != DOWN:
+                del self._beacons[name]
+            else:
+                self._notice(row, tuple(self.table.values()))
 
     def _paused(self, now: float) -> bool:
         """True if this node's own loop has not run for a while, or did not shortly ago."""
@@ -412,6 +460,7 @@ class Membership:
             LOGGER.info("node %s: peer %s left the cluster", self.name, name)
         else:
             LOGGER.warning("node %s: peer %s is down", self.name, name)
+            self._beacons[name] = time.monotonic() + BEACON_FOR
         assert self._lost is not None
         self._lost(name)
         for callback in self.on_down:
@@ -431,12 +480,16 @@ class Membership:
         """The carrier lost its connection to ``peer`` (e.g. the process was killed)."""
         if notice_peer(peer):
             return
-        if self._paused(time.monotonic()):
+        now = time.monotonic()
+        if self._paused(now):
             LOGGER.info(
                 "node %s: lost the connection to %s while paused; not declaring it down",
                 self.name,
                 peer,
             )
+            return
+        if peer in self.table and not self._may_accuse({peer}, now):
+            self._in_a_minority([peer], now)
             return
         self.declare_down(peer)
 

@@ -23,6 +23,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ember.actors import InvalidArgument, LocalNode
 
@@ -94,6 +95,7 @@ class Chaos:
         self.max_down = max_down
         self.calls = CallLog()
         self.struck: list[Struck] = []
+        self._began: float | None = None
 
     def __repr__(self) -> str:
         return f"<Chaos seed={self.seed} faults={list(self.kinds)}>"
@@ -119,6 +121,17 @@ class Chaos:
         lines += [f"  {fault}" for fault in faults]
         return "\n".join(lines)
 
+    async def calm(self) -> None:
+        """Undo what is still in force (heal, resume, restart), as a run does at its end.
+
+        Raises:
+            ChaosFailure: the target did not come back (the message names the seed).
+        """
+        try:
+            await self.target.calm()
+        except Exception as error:
+            raise self.failure(f"the target did not calm down after the storm: {error}") from error
+
     async def run(self, duration: float) -> list[Struck]:
         """Strike the schedule of ``duration`` seconds, then calm the target.
 
@@ -129,15 +142,26 @@ class Chaos:
         LOGGER.warning("%s", self.describe(duration))
         loop = asyncio.get_running_loop()
         started = loop.time()
+        if self._began is None:
+            self._began = started
         for fault in self.schedule(duration):
             await asyncio.sleep(max(0.0, started + fault.at - loop.time()))
             await self._strike(fault, loop.time() - started)
         await asyncio.sleep(max(0.0, started + duration - loop.time()))
-        try:
-            await self.target.calm()
-        except Exception as error:
-            raise self.failure(f"the target did not calm down after the storm: {error}") from error
+        await self.calm()
         return list(self.struck)
+
+    async def strike(self, kind: str, **fields: Any) -> Struck:
+        """Strike one fault now, outside any schedule (a scripted scenario: a 2|1
+        partition, a heal). ``fields`` are :class:`Fault`'s (``node``, ``source``,
+        ``target``, ``seconds``, ``probability``, ``one_way``, ``pick``); it is
+        recorded, and named in failures, as the scheduled ones are."""
+        loop = asyncio.get_running_loop()
+        if self._began is None:
+            self._began = loop.time()
+        fault = Fault(loop.time() - self._began, 10_000 + len(self.struck), kind, **fields)
+        await self._strike(fault, fault.at)
+        return self.struck[-1]
 
     async def _strike(self, fault: Fault, at: float) -> None:
         label = f"chaos seed {self.seed}, fault #{fault.number}"

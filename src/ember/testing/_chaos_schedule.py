@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from ember.actors import InvalidArgument
@@ -50,7 +50,9 @@ class Fault:
     ``"restart_node"`` or ``"heal"``. ``node`` (node faults) or ``source`` and
     ``target`` (link faults). ``seconds``: how long a pause lasts, or how long a
     delay adds. ``probability``: a drop's. ``one_way``: a partition of one
-    direction. ``pick``: draws which actor an actor fault strikes.
+    direction. ``lasts``: a link fault heals by itself after this many seconds
+    (a node cut off may not hear the ``heal``). ``pick``: draws which actor an
+    actor fault strikes.
     """
 
     at: float
@@ -62,6 +64,7 @@ class Fault:
     seconds: float = 0.0
     probability: float = 0.0
     one_way: bool = False
+    lasts: float = 10.0
     pick: int = 0
 
     def __str__(self) -> str:
@@ -193,15 +196,14 @@ def _plan_link_fault(
     link = "|".join(sorted((source, target)))
     if not busy.free(link, at):
         return []
-    until = at + rng.uniform(0.5, 3.0)
+    lasts = rng.uniform(0.5, 3.0)
+    until = at + lasts
     busy.until[link] = until + 0.5
-    fault = Fault(at, number, kind, source=source, target=target)
+    fault = Fault(at, number, kind, source=source, target=target, lasts=lasts)
     if kind == "partition":
-        fault = Fault(at, number, kind, source=source, target=target, one_way=rng.random() < 0.5)
+        fault = replace(fault, one_way=rng.random() < 0.5)
     elif kind == "delay":
-        fault = Fault(
-            at, number, kind, source=source, target=target, seconds=rng.uniform(0.01, 0.3)
-        )
+        fault = replace(fault, seconds=rng.uniform(0.01, 0.3))
     elif kind == "drop":
-        fault = Fault(at, number, kind, source=source, target=target, probability=rng.random())
+        fault = replace(fault, probability=rng.random())
     return [fault, Fault(until, number + 1, "heal", source=source, target=target)]

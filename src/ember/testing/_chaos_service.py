@@ -11,10 +11,10 @@ request                                   effect, on this node
 ========================================  ==============================================
 ``("strike", kind, selector, pick, why)``  ``kill_actor`` / ``crash_actor`` one of its actors
                                           (``_chaos_actors``); answers the ref or None
-``("partition", peer, one_way)``          this node's frames to ``peer`` are lost (both
+``("partition", peer, lasts)``            this node's frames to ``peer`` are lost (both
                                           ways: the run asks ``peer`` too)
-``("delay", peer, seconds)``,             this node's frames to ``peer`` are held, or lost
-``("drop", peer, probability)``           with that probability
+``("delay", peer, seconds, lasts)``,      this node's frames to ``peer`` are held, or lost
+``("drop", peer, probability, lasts)``    with that probability
 ``("heal", peer or None)``                the faults on this node's links end
 ``("kill_node",)`` (a cast)               SIGKILL to itself
 ``("terminate_node",)`` (a cast)          SIGTERM to itself: a graceful leave
@@ -25,11 +25,15 @@ request                                   effect, on this node
 A node without ``--allow-chaos`` has no such actor: every request finds
 nothing, and nothing happens. The node's own frames are faulted at its
 outbound side only, so a run that partitions a link both ways asks both nodes.
+Every link fault heals by itself after ``lasts`` seconds: a node cut off from
+the run (declared down, so no longer reachable through membership) may never
+hear the ``heal``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -59,13 +63,15 @@ class ChaosService(Actor):
                 if kind not in ("kill_actor", "crash_actor"):
                     return self._refuse(caller, message)
                 return await strike(self.node, kind, ActorSelector.from_term(selector), pick, why)
-            case ("partition", str(peer), bool(one_way)):
-                del one_way  # this node's side only, whichever way: see the docstring
-                self.plan.partition(me, peer, one_way=True)
-            case ("delay", str(peer), float(seconds)):
+            case ("partition", str(peer), float(lasts)):
+                self.plan.partition(me, peer, one_way=True)  # this node's side only
+                self._heal_after(peer, lasts)
+            case ("delay", str(peer), float(seconds), float(lasts)):
                 self.plan.delay(me, peer, seconds)
-            case ("drop", str(peer), float(probability)):
+                self._heal_after(peer, lasts)
+            case ("drop", str(peer), float(probability), float(lasts)):
                 self.plan.drop(me, peer, probability)
+                self._heal_after(peer, lasts)
             case ("heal", None):
                 self.plan.heal()
             case ("heal", str(peer)):
@@ -73,6 +79,10 @@ class ChaosService(Actor):
             case _:
                 return self._refuse(caller, message)
         return True
+
+    def _heal_after(self, peer: str, lasts: float) -> None:
+        heal = functools.partial(self.plan.heal, self.node.name, peer)
+        asyncio.get_running_loop().call_later(lasts, heal)
 
     @staticmethod
     def _refuse(caller: Caller, message: Any) -> Any:

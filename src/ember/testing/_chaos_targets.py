@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ember.actors import ActorExited, ActorRef, CallTimeout, EmberError, LocalNode
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["ChaosTarget", "ClusterTarget", "NodeTarget"]
 
 REQUEST_TIMEOUT = 5.0  # seconds for a chaos service to answer
+CLIENT = "client"  # a LocalCluster's node in the test's own process
+EXIT_WITHIN = 5.0  # seconds a node declared down takes to find out and exit
 
 
 class ChaosTarget(Protocol):
@@ -141,16 +144,17 @@ class ClusterTarget:
                 self._stopped.add(name)
 
     async def _restart(self, name: str) -> str:
+        """Start ``name`` again once its process has ended: stopped by the run, or on its
+        own (a node paused or cut off past detection finds out it was declared down
+        and exits 3 soon after it can hear again)."""
         process = self.cluster.processes.get(name)
-        if process is not None and process.returncode is None and name not in self._stopped:
-            return f"skipped: {name} is running"
         if process is not None and process.returncode is None:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(3.0):  # a paused node finding out it is down
+                async with asyncio.timeout(EXIT_WITHIN):
                     await process.wait()
             if process.returncode is None:
                 self._stopped.discard(name)
-                return f"{name} is running again"
+                return f"skipped: {name} is running"
         exited = None if process is None else process.returncode
         await self.cluster.start_node(name)
         self._stopped.discard(name)
@@ -162,21 +166,42 @@ class ClusterTarget:
         assert target is not None
         if fault.kind == "heal":
             for node in (source, target):
-                await self._ask(node, ("heal", None))
+                await self._fault_link(node, ("heal", None))
             return f"healed {source}<->{target}"
         both_ways = fault.kind == "partition" and not fault.one_way
         ends = [(source, target), (target, source)] if both_ways else [(source, target)]
+        lasts = float(fault.lasts)
         for node, peer in ends:
             request: tuple[Any, ...]
             if fault.kind == "partition":
-                request = ("partition", peer, True)
+                request = ("partition", peer, lasts)
             elif fault.kind == "delay":
-                request = ("delay", peer, float(fault.seconds))
+                request = ("delay", peer, float(fault.seconds), lasts)
             else:
-                request = ("drop", peer, float(fault.probability))
-            await self._ask(node, request)
+                request = ("drop", peer, float(fault.probability), lasts)
+            await self._fault_link(node, request)
             self._links.add(node)
         return fault.what()
+
+    async def _fault_link(self, node: str, request: tuple[Any, ...]) -> None:
+        """Fault (or heal) ``node``'s outbound side of a link: the client's here, in its
+        own plan; a node's through its chaos service."""
+        if node != CLIENT:
+            await self._ask(node, request)
+            return
+        plan = self.cluster.faults
+        match request:
+            case ("partition", str(peer), float(lasts)):
+                plan.partition(CLIENT, peer, one_way=True)
+            case ("delay", str(peer), float(seconds), float(lasts)):
+                plan.delay(CLIENT, peer, seconds)
+            case ("drop", str(peer), float(probability), float(lasts)):
+                plan.drop(CLIENT, peer, probability)
+            case _:
+                plan.heal()
+                return
+        heal = functools.partial(plan.heal, CLIENT, peer)
+        asyncio.get_running_loop().call_later(lasts, heal)
 
     async def _ask(self, node: str, request: tuple[Any, ...]) -> Any:
         """A call to ``node``'s chaos service; None if it cannot be reached."""
@@ -210,7 +235,7 @@ class ClusterTarget:
         for name in list(self._paused):
             self._resume(name, long=True)
         for name in sorted(self._links):
-            await self._ask(name, ("heal", None))
+            await self._fault_link(name, ("heal", None))
         self._links.clear()
         for name in sorted(self._stopped):
             await self._restart(name)

@@ -26,8 +26,9 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from ember.cluster import Node, Security
+from ember.cluster import Node, Security, ZmqCarrier
 
+from ._faults import FaultPlan
 from ._wait import wait_until
 
 __all__ = ["LocalCluster"]
@@ -58,6 +59,9 @@ class LocalCluster:
         self.log_level = log_level
         self.keys = None if keys is None else str(keys)
         self.allow_chaos = allow_chaos
+        self.faults = FaultPlan(seed=0)
+        """Faults on the client's own links (its carrier is a ``FaultyCarrier`` of this
+        plan when ``allow_chaos``): the nodes fault theirs through their chaos services."""
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self.addresses: dict[str, str] = {}
         self._directory: tempfile.TemporaryDirectory[str] | None = None
@@ -76,8 +80,13 @@ class LocalCluster:
                 await self.start_node(name)
             seed = f"{self.names[0]}@{self.addresses[self.names[0]]}"
             security = None if self.keys is None else Security(self.keys, "client")
+            listen = self._listen("client")
+            carrier = None
+            if self.allow_chaos:
+                inner = ZmqCarrier("client", listen, security=security)
+                carrier = self.faults.carrier("client", inner)
             self._client = Node(
-                "client", listen=self._listen("client"), seeds=[seed], security=security
+                "client", listen=listen, seeds=[seed], security=security, carrier=carrier
             )
             await self._client.start()
             await self.wait_members(self.names)
