@@ -1,4 +1,4 @@
-"""The ``ember`` command: ``node``, ``status``, ``keys``, ``demo``, ``version``.
+"""The ``ember`` command: ``node``, ``status``, ``keys``, ``chaos``, ``demo``, ``version``.
 
 This package is the only part of ember that prints: the library logs. Every
 expected error is one line on stderr, ``ember: error: ...``, in command-line
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import ember
 
+from ._chaos_command import add_chaos_command
 from ._demo import TOUR, demo, find_examples, load_example, loop_name
 from ._errors import ExitStatus, fail, fail_unexpectedly, is_expected, stdout_closed
 from ._keys import add_keys_command
@@ -39,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     add_node_command(commands)
     add_status_command(commands)
     add_keys_command(commands)
+    add_chaos_command(commands)
     commands.add_parser(
         "demo", help="a guided tour: run the examples and explain what they show"
     ).set_defaults(handler=demo)

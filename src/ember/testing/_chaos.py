@@ -30,7 +30,7 @@ from ember.actors import InvalidArgument, LocalNode
 from ._chaos_actors import ActorSelector
 from ._chaos_checks import CallLog, ChaosFailure
 from ._chaos_schedule import ACTOR_FAULTS, FAULT_KINDS, Fault, make_schedule
-from ._chaos_targets import ChaosTarget, ClusterTarget, NodeTarget
+from ._chaos_targets import ChaosTarget, ClusterTarget, NodeTarget, RemoteCluster
 from ._local_cluster import LocalCluster
 
 __all__ = ["Chaos", "Struck"]
@@ -51,8 +51,9 @@ class Chaos:
     """A seeded chaos run against ``target`` (see the module docstring).
 
     Args:
-        target: a node in this process (actor faults) or a ``LocalCluster``
-            started with ``allow_chaos=True`` (actor, node and link faults).
+        target: a node in this process (actor faults), a ``LocalCluster``
+            started with ``allow_chaos=True`` (actor, node and link faults), or a
+            ``RemoteCluster``: a running cluster whose nodes allow chaos.
         seed: the seed of the schedule; None draws one (and logs it).
         faults: the kinds of fault to draw (default: every kind the target takes).
         every: faults come every ``every`` seconds, drawn between the two.
@@ -66,7 +67,7 @@ class Chaos:
 
     def __init__(
         self,
-        target: LocalNode | LocalCluster,
+        target: LocalNode | LocalCluster | RemoteCluster,
         *,
         seed: int | None = None,
         faults: Sequence[str] | None = None,
@@ -77,14 +78,19 @@ class Chaos:
         self.seed = random.randrange(2**32) if seed is None else seed
         selector = actors or ActorSelector()
         self.target: ChaosTarget
-        if isinstance(target, LocalCluster):
-            self.target = ClusterTarget(target, selector)
+        if isinstance(target, RemoteCluster):
+            self.target = target
             default: Sequence[str] = FAULT_KINDS
+        elif isinstance(target, LocalCluster):
+            self.target = ClusterTarget(target, selector)
+            default = FAULT_KINDS
         elif isinstance(target, LocalNode):
             self.target = NodeTarget(target, selector)
             default = ACTOR_FAULTS
         else:
-            raise InvalidArgument(f"Chaos strikes a Node or a LocalCluster, not {target!r}")
+            raise InvalidArgument(
+                f"Chaos strikes a Node, a LocalCluster or a RemoteCluster, not {target!r}"
+            )
         self.kinds = tuple(default if faults is None else faults)
         if not self.target.node_names() and set(self.kinds) - set(ACTOR_FAULTS):
             raise InvalidArgument(

@@ -28,6 +28,7 @@ from ._chaos_checks import (
 )
 from ._chaos_schedule import ACTOR_FAULTS, FAULT_KINDS, LINK_FAULTS, NODE_FAULTS, Fault
 from ._chaos_service import CHAOS_SERVICE, ChaosService
+from ._chaos_targets import RemoteCluster
 
 __all__ = [
     "ACTOR_FAULTS",
@@ -43,6 +44,7 @@ __all__ = [
     "ChaosService",
     "Fault",
     "InjectedFault",
+    "RemoteCluster",
     "Struck",
     "wait_actor_count",
     "wait_converged",
