@@ -229,7 +229,7 @@ WORKLOADS: dict[str, Workload] = {
             "`[1, ref, msg, call_id, node, incarnation, timeout]`, a reply "
             "`[2, call_id, True, value]`), add_reader-driven: the ceiling. thespian-tcp = "
             "`ActorSystem.ask` to an actor (its own process). Cross-process latency varies "
-            "3-5x from run to run on this machine (peers.md: the kernel may put both sides "
+            "3-5x from run to run on this machine (the kernel may put both sides "
             "on one vCPU or on two): compare with raw in the same run.",
             {"raw": 20_000, "ember": 20_000, "thespian-tcp": 2_000},
             quick_divisor={"thespian-tcp": 4},

@@ -1,4 +1,4 @@
-"""ember, through its public API only (DESIGN.md): spawn, cast, call, actor-to-actor casts."""
+"""ember, through its public API only: spawn, cast, call, actor-to-actor casts."""
 
 from __future__ import annotations
 

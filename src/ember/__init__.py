@@ -2,7 +2,7 @@
 
 Lightweight actors on asyncio, OTP supervisors, and a cluster of nodes over
 ZeroMQ. This module is the whole public API (with ``ember.supervisors`` for
-runtime control of supervisors and ``ember.testing`` for tests); see DESIGN.md.
+runtime control of supervisors and ``ember.testing`` for tests); see docs/concepts.md.
 
     import ember
 

@@ -3,7 +3,7 @@
 ``Down`` reaches a watcher through a monitor, ``Exit`` reaches an actor that
 traps exits through a link; both arrive in ``handle_info``. The function
 :func:`exit_signal_action` is the whole link/exit-signal rule table of
-DESIGN.md, as a pure function so it can be tested without an event loop.
+the contract (docs/concepts.md), as a pure function so it can be tested without an event loop.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class ExitAction(enum.Enum):
 def exit_signal_action(
     reason: Any, *, trapping: bool, untrappable: bool, from_self: bool
 ) -> ExitAction:
-    """Decide what an exit signal with ``reason`` does (DESIGN.md, links and kill).
+    """Decide what an exit signal with ``reason`` does (docs/concepts.md: links, kill).
 
     ``untrappable`` is true only for ``node.exit(ref, "kill")``: a ``"kill"``
     that reached an actor through a link is an ordinary, trappable reason, as in
