@@ -22,8 +22,8 @@ from ._phi import PhiAccrualDetector, PhiSettings
 from ._remote import RemoteLayer
 from ._security import InsecureAddress, InsecureKeyFile, KeyNotFound, Security, write_keys
 from ._type_registry import TypeRegistry
-from ._wire import PROTOCOL_VERSION, Encoder, Envelope, decode_frame
-from ._wire_errors import MalformedFrame, UnencodableMessage
+from ._wire import PROTOCOL_VERSION, Encoder, Envelope, UndecodableSignal, decode_frame
+from ._wire_errors import MalformedFrame, UndecodableMessage, UnencodableMessage
 from ._wire_signals import (
     Call,
     Demonitor,
@@ -77,6 +77,8 @@ __all__ = [
     "Send",
     "Signal",
     "TypeRegistry",
+    "UndecodableMessage",
+    "UndecodableSignal",
     "UnencodableMessage",
     "Unlink",
     "UnsafeLibzmq",

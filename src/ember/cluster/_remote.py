@@ -39,8 +39,8 @@ from ._carrier import Carrier
 from ._outbox import Outbox
 from ._remote_statistics import RemoteStatistics
 from ._type_registry import TypeRegistry
-from ._wire import Encoder, Envelope, decode_frame
-from ._wire_errors import MalformedFrame, UnencodableMessage, error_as_text
+from ._wire import Encoder, Envelope, UndecodableSignal, decode_frame
+from ._wire_errors import MalformedFrame, UndecodableMessage, UnencodableMessage, error_as_text
 from ._wire_signals import (
     Call,
     Demonitor,
@@ -332,7 +332,7 @@ class RemoteLayer:
         self._seq_in[key] = envelope.seq
         return True
 
-    def _dispatch(self, sender: str, signal: Signal) -> None:
+    def _dispatch(self, sender: str, signal: Signal | UndecodableSignal) -> None:
         endpoint = self._endpoint
         match signal:
             case Send(to=to, kind=kind, message=message):
@@ -360,8 +360,39 @@ class RemoteLayer:
             case DownSignal(watcher=watcher, monitor_id=monitor_id, target=target, reason=reason):
                 self._peers[sender].monitors.pop((watcher, monitor_id), None)
                 endpoint.deliver_down(watcher, monitor_id, target, reason)
+            case UndecodableSignal():
+                self._undecodable(sender, signal)
             case _:
                 self.stats.malformed[sender] += 1  # a signal this version does not use
+
+    def _undecodable(self, sender: str, undecodable: UndecodableSignal) -> None:
+        """A signal holding a registered type this node cannot rebuild: a message is
+        dropped, a call or its reply fails with UndecodableMessage, a reason becomes text."""
+        value = undecodable.values[0]
+        self.stats.undecodable[sender] += 1
+        self._log(
+            logging.WARNING,
+            "cannot decode a %r version %d from %s (%s); register it on this node under "
+            "that name and version",
+            value.name,
+            value.version,
+            sender,
+            value.why,
+        )
+        here = self._endpoint.name
+        error = UndecodableMessage(value.name, value.version, here, sender, value.why)
+        match undecodable.signal:
+            case Send():
+                self._endpoint.count_dead_letter()
+            case Call() as call:
+                self._reply(call, False, error)
+            case Reply(call_id=call_id, ok=ok, value=failure):
+                if ok or not isinstance(failure, EmberError):
+                    self._settle_call(call_id, False, error)
+                else:  # an error whose args cannot be rebuilt here: its text
+                    self._settle_call(call_id, False, error_as_text(failure))
+            case ExitSignal() | DownSignal() as signal:
+                self._dispatch(sender, signal.with_reason(_as_text(signal.reason)))
 
     def _deliver_call(self, call: Call) -> None:
         to = call.to
@@ -429,3 +460,12 @@ class RemoteLayer:
         if now - self._last_log >= 1.0:  # at most one line a second: a flood must not flood logs
             self._last_log = now
             LOGGER.log(level, message, *args)
+
+
+_TEXT_LIMIT: Final = 10_000
+
+
+def _as_text(reason: Any) -> str:
+    """An exit reason this node cannot decode, as the text it arrives as."""
+    text = repr(reason)
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 3] + "..."

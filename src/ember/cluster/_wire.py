@@ -13,6 +13,15 @@ while it decodes, then checks the envelope's shape, each signal's field types
 and every term's depth and map keys. Whatever is wrong, the one error that
 leaves :func:`decode_frame` is :class:`MalformedFrame`. Nothing is pickled.
 
+One thing spoils a single signal, not its frame: a registered type this node
+cannot rebuild (another version, a name not registered here, a class that
+refuses the fields: version skew, say during a rolling deploy). Such a signal
+is decoded as an :class:`UndecodableSignal` holding the signal (its terms
+with :class:`~._wire_terms.UndecodableValue` placeholders) and the values it
+could not rebuild; the remote layer drops it, fails the call it carries, or
+turns its exit reason into text. Garbage (bad MessagePack, bad refs, wrong
+shapes) still makes the whole frame malformed.
+
 Codec choice (measured on the 2-core machine of ``shared/reference/peers.md``,
 loaded by other work, best of 15 runs): a frame of 100 casts of ``("add", i)``
 to one ActorRef, 28 bytes per cast, with the same ext hooks and term checks:
@@ -50,12 +59,14 @@ from ._wire_terms import (
     TermDecoder,
     TermError,
     TermPacker,
+    UndecodableTerm,
+    UndecodableValue,
     WireLimits,
     check_term,
     unpack_options,
 )
 
-__all__ = ["PROTOCOL_VERSION", "Encoder", "Envelope", "decode_frame"]
+__all__ = ["PROTOCOL_VERSION", "Encoder", "Envelope", "UndecodableSignal", "decode_frame"]
 
 PROTOCOL_VERSION: Final = 1
 
@@ -65,13 +76,22 @@ _DEFAULT_LIMITS: Final = WireLimits()
 
 
 @dataclass(frozen=True, slots=True)
+class UndecodableSignal:
+    """A signal holding registered values this node cannot rebuild (``values``, the
+    first one first); ``signal`` has :class:`UndecodableValue` placeholders for them."""
+
+    signal: Signal
+    values: tuple[UndecodableValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """One decoded frame: who sent it, its place in the link's sequence, its signals."""
 
     node: str
     incarnation: int
     seq: int
-    signals: tuple[Signal, ...]
+    signals: tuple[Signal | UndecodableSignal, ...]
 
 
 # ---- encoding ---------------------------------------------------------------------------------
@@ -277,17 +297,32 @@ def _envelope(raw: Any, depth_left: int, registry: TypeRegistry) -> Envelope:
     def check(term: Any) -> None:
         check_term(term, depth_left, registry)
 
-    decoded = []
+    decoded: list[Signal | UndecodableSignal] = []
     for signal in signals:
         if type(signal) is not list or not signal:
             raise MalformedFrame("a signal must be a non-empty array [kind, *fields]")
         cls = SIGNAL_TYPES.get(signal[0]) if type(signal[0]) is int else None
         if cls is None:
             raise MalformedFrame(f"unknown signal kind {signal[0]!r}")
-        decoded.append(cls.from_wire(signal, check))
+        try:
+            decoded.append(cls.from_wire(signal, check))
+        except UndecodableTerm:  # version skew in this signal alone: see the module docstring
+            decoded.append(_undecodable(cls, signal, depth_left, registry))
     return Envelope(
         check_str(node, "the envelope's node"),
         check_int(incarnation, "the envelope's incarnation"),
         seq,
         tuple(decoded),
     )
+
+
+def _undecodable(
+    cls: Any, signal: list[Any], depth_left: int, registry: TypeRegistry
+) -> UndecodableSignal:
+    """``signal`` with its placeholders, checked as strictly as any other signal."""
+    values: list[UndecodableValue] = []
+
+    def check(term: Any) -> None:
+        check_term(term, depth_left, registry, values)
+
+    return UndecodableSignal(cls.from_wire(signal, check), tuple(values))
