@@ -94,6 +94,35 @@ async def test_a_flood_of_large_frames_from_a_stranger_leaves_the_node_bounded_a
         assert await ref.call("get") == 9
 
 
+async def test_strangers_with_fresh_long_names_leave_no_state_behind() -> None:
+    async with LocalCluster(["a"], pythonpath=[HERE]) as cluster:
+        incarnation = incarnations(cluster)["a"]
+        resident = []
+        for round_number in range(3):  # 300 strangers a round, each named with 256 KiB
+            flood = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(HERE / "wire_peers.py"),
+                cluster.addresses["a"],
+                "a",
+                str(incarnation),
+                "300",
+                str(256 * 1024),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await flood.communicate()
+            assert out.decode().strip() == "sent 300"
+
+            async def handled(done: int = 300 * (round_number + 1)) -> bool:
+                return bool((await stats_of(cluster, "a"))["stale"] >= done)
+
+            await wait_until(handled, within=30.0)
+            resident.append(memory_of(cluster, "a"))
+        grown = resident[-1] - resident[0]  # the first round warms up the allocator
+        assert grown < 20 * MiB, f"node a kept {grown / MiB:.0f} MiB after 600 strangers"
+        stats = await stats_of(cluster, "a")
+        assert stats["stale"] == 900
+
+
 def flood_until_refused(dealer: zmq.Socket[bytes], frame: bytes, most: int) -> int:
     """Send ``frame`` on ``dealer`` until the receiver stops taking them (no room for
     0.5 s) or ``most`` were sent; returns how many were taken."""

@@ -5,11 +5,13 @@ Run as a script, it is the stranger: ``python wire_peers.py ADDRESS NODE
 INCARNATION FRAMES`` connects one DEALER to ``ADDRESS`` and sends ``FRAMES``
 valid frames of about 960 KB each (9,000 casts to actor 0 of ``NODE``, that
 incarnation) from a node named ``mallory`` that is not a member, then prints
-``sent FRAMES`` and exits.
+``sent FRAMES`` and exits. With a fifth argument ``NAME_BYTES``, each frame is
+one cast from a node with a fresh name of that many bytes instead.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -75,13 +77,28 @@ def stranger_frames(node: str, incarnation: int, frames: int) -> list[bytes]:
     return [b"\x95" + prefix + msgpack.packb(seq) + body for seq in range(1, frames + 1)]
 
 
-def main(address: str, node: str, incarnation: int, frames: int) -> None:
+def frames_with_fresh_names(node: str, incarnation: int, frames: int, size: int) -> list[bytes]:
+    """Valid frames of one cast each, from ``frames`` strangers with ``size``-byte names."""
+    target = msgpack.ExtType(1, msgpack.packb([node, incarnation, 0]))
+    body = msgpack.packb([[0, target, 0, "hello"]])
+    version, incarnation_there, seq = msgpack.packb(1), msgpack.packb(987654321), msgpack.packb(1)
+    run = os.urandom(8).hex()  # fresh names on every run
+    names = [f"{run}-{n:08}".ljust(size, "x") for n in range(frames)]
+    head = b"\x95" + version
+    return [head + msgpack.packb(name) + incarnation_there + seq + body for name in names]
+
+
+def main(address: str, node: str, incarnation: int, frames: int, name_bytes: int = 0) -> None:
     context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     dealer = context.socket(zmq.DEALER)
     dealer.setsockopt(zmq.LINGER, 5000)
     dealer.setsockopt(zmq.SNDTIMEO, 30_000)
     dealer.connect(address)
-    for frame in stranger_frames(node, incarnation, frames):
+    if name_bytes:
+        to_send = frames_with_fresh_names(node, incarnation, frames, name_bytes)
+    else:
+        to_send = stranger_frames(node, incarnation, frames)
+    for frame in to_send:
         dealer.send(frame)
     dealer.close()
     context.term()
@@ -89,4 +106,5 @@ def main(address: str, node: str, incarnation: int, frames: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    address, node, incarnation, frames, *name_bytes = sys.argv[1:]
+    main(address, node, int(incarnation), int(frames), *map(int, name_bytes))

@@ -55,9 +55,15 @@ machine may connect (loopback or ipc only); with keys, only the allow-list.
 
 A peer is lost (``on_peer_lost``, ``disconnects``) when its DEALER's socket
 monitor reports the connection closed: a killed process's kernel resets the
-TCP connection at once (about 10 ms), a silent peer is caught by ZMTP
-heartbeats in about 2 s (reliability.md 4.3). ZeroMQ reconnects on its own,
-with back-off from ``reconnect_interval`` to ``reconnect_interval_max``.
+TCP connection at once (about 10 ms), a silent peer is caught by the DEALER's
+ZMTP heartbeats in about 2 s (reliability.md 4.3). ZeroMQ reconnects on its
+own, with back-off from ``reconnect_interval`` to ``reconnect_interval_max``.
+The ROUTER sends no heartbeats of its own (``_zmq_sockets.configure``: with
+them, libzmq 4.3.5 aborts the process when a client fills a connection's queue
+and hangs up); a silent peer's connection to it is closed by the TTL that
+peer's DEALER announces (``heartbeat_ttl``, 3 s). The same libzmq fault remains
+reachable through a DEALER, but only by a peer this node connects to (a
+member) that sends it data, which no ember node does.
 
 A handshake our peer refuses (its ZAP handler does not know our key) is final:
 the DEALER is closed, ``on_peer_lost`` is called, and the next ``connect`` to
@@ -388,13 +394,15 @@ class ZmqCarrier:
         return frozenset(self._peers)
 
     async def stop(self) -> None:
-        """Close every socket; queued frames get up to ``settings.linger`` to leave."""
+        """Close every socket; frames in ZeroMQ's queues get up to ``settings.linger`` to
+        leave, and those still held here are dropped (``dropped_disconnected``)."""
         context = self._context
         if context is None:
             return
         self._context = None
         linger = milliseconds(self.settings.linger)
         for state in self._peers.values():
+            self._drop_held(state)
             state.close(linger=linger)
         self._peers.clear()
         self._close_listener()
