@@ -44,6 +44,7 @@ async def test_senders_on_several_nodes_each_keep_their_order(cluster: Cluster) 
     ]
     results = await asyncio.gather(*(sender.call("run", timeout=30) for sender in senders))
     assert results == [[]] * len(senders)
+    await cluster.settle()  # what c sent b is not ordered with a's "record" call to b
     for index, receiver in enumerate(receivers):
         record = await receiver.call("record")
         for name, plan in plans.items():
@@ -77,6 +78,7 @@ async def play(
             refs.append(await a.spawn(Sender, f"s{index}", receivers, plan, on=node))
         results = await asyncio.gather(*(ref.call("run", timeout=30) for ref in refs))
         assert results == [[]] * len(refs)
+        await cluster.settle()  # sends between other nodes are not ordered with "record"
         for index, receiver in enumerate(receivers):
             record = await receiver.call("record")
             for number, (_, plan) in enumerate(senders):

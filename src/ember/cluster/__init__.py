@@ -1,10 +1,11 @@
 """ember.cluster: nodes connected over ZeroMQ, with the semantics of one node.
 
 ``Node`` (exported as ``ember.Node``) joins a cluster when given ``listen``;
-beneath it: the wire codec (``_wire``, ``_wire_signals``, ``_wire_terms``,
-``_wire_errors``, ``_type_registry``), the ZeroMQ carrier and CurveZMQ security
-(``_zmq_carrier``, ``_security``), the remote layer that implements
-``ember.actors.Transport`` (``_remote``, ``_outbox``), the node service
+beneath it: the wire codec (``_wire``, ``_wire_decoding``, ``_wire_signals``,
+``_wire_terms``, ``_wire_errors``, ``_type_registry``), the ZeroMQ carrier and
+CurveZMQ security (``_zmq_carrier``, ``_zmq_sockets``, ``_zap``, ``_security``),
+the remote layer that implements ``ember.actors.Transport`` (``_remote``,
+``_remote_receiving``, ``_remote_admission``, ``_outbox``, ``_log_limits``), the node service
 (``_service``),
 membership with phi-accrual failure detection (``_membership``, ``_phi``), and
 global names and process groups (``_global_names``, ``_groups``). See
@@ -22,8 +23,9 @@ from ._phi import PhiAccrualDetector, PhiSettings
 from ._remote import RemoteLayer
 from ._security import InsecureAddress, InsecureKeyFile, KeyNotFound, Security, write_keys
 from ._type_registry import TypeRegistry
-from ._wire import PROTOCOL_VERSION, Encoder, Envelope, decode_frame
-from ._wire_errors import MalformedFrame, UnencodableMessage
+from ._wire import PROTOCOL_VERSION, Encoder, Envelope, UndecodableSignal
+from ._wire_decoding import decode_frame
+from ._wire_errors import MalformedFrame, UndecodableMessage, UnencodableMessage
 from ._wire_signals import (
     Call,
     Demonitor,
@@ -78,6 +80,8 @@ __all__ = [
     "Send",
     "Signal",
     "TypeRegistry",
+    "UndecodableMessage",
+    "UndecodableSignal",
     "UnencodableMessage",
     "Unlink",
     "UnsafeLibzmq",

@@ -58,6 +58,7 @@ class ClusterStatistics(NodeStatistics):
     stale_frames: int = 0
     spoofed_frames: int = 0
     unencodable: int = 0
+    undecodable: int = 0
     lost_frames: int = 0
     remote_calls_waiting: int = 0
 
@@ -265,7 +266,9 @@ class Node(Registries, LocalNode):
 
         Every frame or signal dropped at a limit is counted here: ``dropped_signals``
         (a full send queue, a lost peer), ``malformed_frames``, ``stale_frames``
-        (from a dead incarnation or a replay), ``spoofed_frames``, ``unencodable``.
+        (from a dead incarnation or a replay), ``spoofed_frames``, ``unencodable``,
+        ``undecodable`` (received signals holding a registered type this node cannot
+        rebuild: another version, or one not registered here).
         ``remote_calls_waiting`` is the calls this node's actors wait on from other nodes.
         """
         local = super().statistics()
@@ -282,6 +285,7 @@ class Node(Registries, LocalNode):
             stale_frames=sum(stats.stale.values()) + sum(stats.replayed.values()),
             spoofed_frames=sum(stats.spoofed.values()),
             unencodable=stats.unencodable,
+            undecodable=sum(stats.undecodable.values()),
             lost_frames=sum(stats.gaps.values()),
             remote_calls_waiting=remote.calls_waiting,
         )

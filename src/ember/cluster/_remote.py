@@ -13,11 +13,15 @@ It gives every operation on another node's ref the local semantics
   one fails when the node is lost;
 - **links and monitors** are indexed by peer, so that a lost node fires each of
   them exactly once with ``"noconnection"``;
-- **inbound frames** are decoded and checked; a malformed frame, one from a
-  node that is not a live member (a dead incarnation), a replayed sequence
-  number, or a sender whose authenticated key belongs to another node is
-  dropped, counted per peer and logged (rate-limited); it never reaches an
-  actor and never ends the node.
+- **inbound frames**: their sender is checked before their signals are
+  decoded (:mod:`~._remote_admission`): a malformed frame, one whose
+  authenticated key belongs to another node, a replayed sequence number, or
+  what a node that is not a live member sends beyond heartbeats and gossip is
+  dropped, counted per peer (strangers under one key, ``"?"``) and logged at
+  most once a second per kind and peer (:mod:`~._log_limits`); it never
+  reaches an actor and never ends the node. A member's frame is decoded whole;
+  a signal in it holding a type this node cannot rebuild is dropped alone, or
+  fails its call with ``UndecodableMessage`` (:meth:`RemoteLayer._undecodable`).
 
 Calls addressed to actor id 0 of a node go to that node's service actor
 (``node_service``, which the cluster node spawns), which is how ``spawn(...,
@@ -28,19 +32,21 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
-from ember.actors import ActorExited, ActorRef, EmberError, ReplySink, TransportEndpoint
+from ember.actors import ActorExited, ActorRef, ReplySink, TransportEndpoint
 
 from ._carrier import Carrier
+from ._log_limits import LogLimiter
 from ._outbox import Outbox
+from ._remote_admission import Admission
+from ._remote_receiving import SERVICE_ID, PeerLinks, Receiving
 from ._remote_statistics import RemoteStatistics
 from ._type_registry import TypeRegistry
-from ._wire import Encoder, Envelope, decode_frame
-from ._wire_errors import MalformedFrame, UnencodableMessage, error_as_text
+from ._wire import Encoder, Envelope
+from ._wire_errors import UnencodableMessage
 from ._wire_signals import (
     Call,
     Demonitor,
@@ -50,8 +56,6 @@ from ._wire_signals import (
     Heartbeat,
     Link,
     Monitor,
-    Reply,
-    Send,
     Signal,
     Unlink,
 )
@@ -61,7 +65,6 @@ __all__ = ["NOCONNECTION", "SERVICE_ID", "Directory", "RemoteLayer"]
 
 NOCONNECTION: Final = "noconnection"
 NOPROC: Final = "noproc"
-SERVICE_ID: Final = 0  # calls to actor id 0 go to the node's service actor
 LOGGER = logging.getLogger("ember.cluster")
 
 
@@ -75,44 +78,12 @@ class Directory(Protocol):
         """The node name an authenticated public key belongs to (security on)."""
 
     def on_membership_signal(self, envelope: Envelope, signal: Heartbeat | Gossip) -> None:
-        """A heartbeat or gossip arrived (from any node, member or not)."""
+        """A heartbeat or gossip arrived (from any node, member or not). From a node
+        that is not a live member, ``envelope.signals`` is empty: its frame's other
+        signals are not decoded (see ``_remote_admission``)."""
 
 
-class _PeerLinks:
-    """Everything that must fire with ``"noconnection"`` when one peer is lost."""
-
-    __slots__ = ("calls", "links", "monitors", "watchers")
-
-    def __init__(self) -> None:
-        self.links: set[tuple[ActorRef, ActorRef]] = set()  # (local, remote)
-        self.monitors: dict[tuple[ActorRef, int], ActorRef] = {}  # (local watcher, id) -> target
-        self.watchers: set[tuple[ActorRef, int, ActorRef]] = set()  # (remote watcher, id, local)
-        self.calls: set[int] = set()
-
-
-class _ReplyToCaller:
-    """The ReplySink of a call from another node: settling it sends the ``Reply``."""
-
-    __slots__ = ("_call", "_done", "_layer")
-
-    def __init__(self, layer: RemoteLayer, call: Call) -> None:
-        self._layer = layer
-        self._call = call
-        self._done = False
-
-    def done(self) -> bool:
-        return self._done
-
-    def set_result(self, value: Any, /) -> None:
-        self._done = True
-        self._layer._reply(self._call, True, value)
-
-    def set_exception(self, error: BaseException, /) -> None:
-        self._done = True
-        self._layer._reply(self._call, False, error)
-
-
-class RemoteLayer:
+class RemoteLayer(Receiving):
     """Implements ``ember.actors.Transport``; see the module docstring."""
 
     def __init__(
@@ -124,20 +95,20 @@ class RemoteLayer:
         limits: WireLimits | None = None,
     ) -> None:
         self.carrier = carrier
-        self.directory = directory
         self.registry = registry or TypeRegistry()
         self.limits = limits or WireLimits()
         self.stats = RemoteStatistics()
+        self.logs = LogLimiter(LOGGER)
+        self._directory = directory
+        self._admission = Admission(directory, self.stats, self.logs, self.limits)
         self.node_service: ActorRef | None = None
         """The actor that answers calls to actor id 0 of this node (set by the node)."""
         self.on_node_lost: list[Callable[[str], None]] = []
         self._endpoint: TransportEndpoint
         self._outbox: Outbox
-        self._seq_in: dict[tuple[str, int], int] = {}
-        self._peers: dict[str, _PeerLinks] = defaultdict(_PeerLinks)
+        self._peers: dict[str, PeerLinks] = defaultdict(PeerLinks)
         self._calls: dict[int, tuple[ReplySink, str]] = {}
         self._call_ids = itertools.count(1)
-        self._last_log = 0.0
 
     # ---- lifecycle (ember.actors.Transport) ----------------------------------------
 
@@ -162,7 +133,7 @@ class RemoteLayer:
         try:
             self._outbox.queue(peer, signal)
         except UnencodableMessage as exc:
-            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
+            self.logs.log("unencodable", peer, logging.ERROR, "cannot send to %s: %s", peer, exc)
             raise
 
     @property
@@ -172,11 +143,11 @@ class RemoteLayer:
 
     def _live(self, ref: ActorRef) -> bool:
         """True if ``ref``'s node, in ``ref``'s incarnation, is a live member."""
-        return self.directory.incarnation_of(ref.node) == ref.incarnation
+        return self._directory.incarnation_of(ref.node) == ref.incarnation
 
     def _lost_reason(self, ref: ActorRef) -> str:
         """Why ``ref`` cannot be reached: its node is lost, or it is of a dead incarnation."""
-        return NOCONNECTION if self.directory.incarnation_of(ref.node) is None else NOPROC
+        return NOCONNECTION if self._directory.incarnation_of(ref.node) is None else NOPROC
 
     # ---- ember.actors.Transport: outbound operations ----------------------------------------
 
@@ -189,7 +160,9 @@ class RemoteLayer:
             data = self._outbox.encoder.encode_send(ref, kind, message)
         except UnencodableMessage as exc:
             self.stats.unencodable += 1
-            self._log(logging.ERROR, "cannot send to %s: %s", ref.node, exc)
+            self.logs.log(
+                "unencodable", ref.node, logging.ERROR, "cannot send to %s: %s", ref.node, exc
+            )
             self._endpoint.count_dead_letter()
             return
         self._outbox.queue_encoded(ref.node, data)
@@ -207,7 +180,7 @@ class RemoteLayer:
         try:
             self._outbox.queue_runtime(peer, call)
         except UnencodableMessage as exc:
-            self._log(logging.ERROR, "cannot send to %s: %s", peer, exc)
+            self.logs.log("unencodable", peer, logging.ERROR, "cannot send to %s: %s", peer, exc)
             reply.set_exception(exc)
             return 0
         self._calls[call_id] = (reply, peer)
@@ -283,121 +256,10 @@ class RemoteLayer:
 
     def service_of(self, node: str) -> ActorRef | None:
         """The ref of ``node``'s service actor, if ``node`` is a live member."""
-        incarnation = self.directory.incarnation_of(node)
+        incarnation = self._directory.incarnation_of(node)
         if incarnation is None:
             return None
         return self._endpoint.resolve_ref(node, incarnation, SERVICE_ID)
-
-    # ---- receiving ---------------------------------------------------------------------------
-
-    def on_frame(self, frame: bytes, key: str | None) -> None:
-        """A frame arrived from the carrier (``key``: the sender's authenticated key)."""
-        try:
-            envelope = decode_frame(frame, self._endpoint.resolve_ref, self.registry, self.limits)
-        except MalformedFrame as exc:
-            peer = self.directory.node_for_key(key) if key else None
-            self.stats.malformed[peer or "?"] += 1
-            self._log(logging.WARNING, "dropped a malformed frame from %s: %s", peer or "?", exc)
-            return
-        sender = envelope.node
-        if key is not None and self.directory.node_for_key(key) != sender:
-            self.stats.spoofed[sender] += 1
-            self._log(logging.ERROR, "dropped a frame claiming to be %r from another key", sender)
-            return
-        self.stats.frames_received += 1
-        sequenced = envelope.seq != 0  # seq 0: to a seed address, membership signals only
-        if sequenced and not self._in_sequence(envelope):
-            return
-        live = sequenced and self.directory.incarnation_of(sender) == envelope.incarnation
-        for signal in envelope.signals:
-            self.stats.signals_received += 1
-            if isinstance(signal, Heartbeat | Gossip):
-                self.directory.on_membership_signal(envelope, signal)
-                # a newcomer's first frame may carry its own row and then a request
-                live = sequenced and self.directory.incarnation_of(sender) == envelope.incarnation
-            elif live:
-                self._dispatch(sender, signal)
-            else:
-                self.stats.stale[sender] += 1
-
-    def _in_sequence(self, envelope: Envelope) -> bool:
-        key = (envelope.node, envelope.incarnation)
-        last = self._seq_in.get(key, 0)
-        if envelope.seq <= last:
-            self.stats.replayed[envelope.node] += 1
-            self._log(logging.WARNING, "dropped a replayed frame from %s", envelope.node)
-            return False
-        if envelope.seq > last + 1 and last:
-            self.stats.gaps[envelope.node] += envelope.seq - last - 1
-        self._seq_in[key] = envelope.seq
-        return True
-
-    def _dispatch(self, sender: str, signal: Signal) -> None:
-        endpoint = self._endpoint
-        match signal:
-            case Send(to=to, kind=kind, message=message):
-                endpoint.deliver(to, kind, message)
-            case Call():
-                self._deliver_call(signal)
-            case Reply(call_id=call_id, ok=ok, value=value):
-                self._settle_call(call_id, ok, value)
-            case Unlink(from_ref=remote, to_ref=local):
-                self._peers[sender].links.discard((local, remote))
-                endpoint.deliver_unlink(local, remote)
-            case Link(from_ref=remote, to_ref=local):
-                self._peers[sender].links.add((local, remote))
-                endpoint.deliver_link(local, remote)
-            case ExitSignal(from_ref=remote, to_ref=local, reason=reason, linked=linked):
-                if linked and remote is not None:
-                    self._peers[sender].links.discard((local, remote))
-                endpoint.deliver_exit(remote, local, reason, linked=linked)
-            case Demonitor(watcher=watcher, target=target, monitor_id=monitor_id):
-                self._peers[sender].watchers.discard((watcher, monitor_id, target))
-                endpoint.deliver_demonitor(watcher, target, monitor_id)
-            case Monitor(watcher=watcher, target=target, monitor_id=monitor_id):
-                self._peers[sender].watchers.add((watcher, monitor_id, target))
-                endpoint.deliver_monitor(watcher, target, monitor_id)
-            case DownSignal(watcher=watcher, monitor_id=monitor_id, target=target, reason=reason):
-                self._peers[sender].monitors.pop((watcher, monitor_id), None)
-                endpoint.deliver_down(watcher, monitor_id, target, reason)
-            case _:
-                self.stats.malformed[sender] += 1  # a signal this version does not use
-
-    def _deliver_call(self, call: Call) -> None:
-        to = call.to
-        if to.id == SERVICE_ID and self.node_service is not None:
-            to = self.node_service
-        self._endpoint.deliver_call(to, call.message, call.timeout_left, _ReplyToCaller(self, call))
-
-    def _reply(self, call: Call, ok: bool, value: Any) -> None:
-        """Send a call's answer back to the caller's node (unless that node is gone)."""
-        peer = call.reply_node
-        if self.directory.incarnation_of(peer) != call.reply_incarnation:
-            return  # the caller's node is gone: nobody is waiting
-        try:
-            self._outbox.queue_runtime(peer, Reply(call.call_id, ok, value))
-        except UnencodableMessage as exc:
-            self._log(logging.ERROR, "cannot send a reply to %s: %s", peer, exc)
-            error: EmberError
-            if ok:
-                error = UnencodableMessage(f"the reply could not be sent back: {exc}")
-            else:
-                error = error_as_text(value)
-            self._outbox.queue_runtime(peer, Reply(call.call_id, False, error))
-
-    def _settle_call(self, call_id: int, ok: bool, value: Any) -> None:
-        entry = self._calls.get(call_id)
-        if entry is None or entry[0].done():
-            self.stats.late_replies += 1  # the caller gave up: dropped, and counted
-            self._endpoint.count_late_reply()
-            return
-        sink = entry[0]
-        if ok:
-            sink.set_result(value)
-        elif isinstance(value, EmberError):
-            sink.set_exception(value)
-        else:  # only a peer that does not follow the protocol sends this
-            sink.set_exception(EmberError(f"the remote call failed: {value!r}"))
 
     # ---- node loss ---------------------------------------------------------------------------
 
@@ -405,9 +267,7 @@ class RemoteLayer:
         """``node`` is gone: fire its links, monitors and calls with ``"noconnection"``."""
         links = self._peers.pop(node, None)
         self._outbox.forget(node)
-        current = self.directory.incarnation_of(node)  # a restarted node is up again already
-        for key in [k for k in self._seq_in if k[0] == node and k[1] != current]:
-            del self._seq_in[key]
+        self._admission.forget(node)  # a restarted node may be up again already
         if links is not None:
             error = ActorExited(NOCONNECTION)
             for call_id in links.calls:
@@ -423,9 +283,3 @@ class RemoteLayer:
                 endpoint.deliver_demonitor(watcher, target, monitor_id)
         for callback in self.on_node_lost:
             callback(node)
-
-    def _log(self, level: int, message: str, *args: Any) -> None:
-        now = time.monotonic()
-        if now - self._last_log >= 1.0:  # at most one line a second: a flood must not flood logs
-            self._last_log = now
-            LOGGER.log(level, message, *args)

@@ -22,6 +22,8 @@ class RemoteStatistics:
     signals_received: int = 0
     unencodable: int = 0  # signals refused at their sender
     malformed: dict[str, int] = field(default_factory=_per_peer)
+    # signals holding a registered type this node cannot rebuild (another version)
+    undecodable: dict[str, int] = field(default_factory=_per_peer)
     stale: dict[str, int] = field(default_factory=_per_peer)  # from a dead incarnation
     replayed: dict[str, int] = field(default_factory=_per_peer)
     gaps: dict[str, int] = field(default_factory=_per_peer)  # frames lost in a stream

@@ -7,11 +7,10 @@ A frame is one envelope::
 ``signals`` is every signal for one peer from one event-loop turn. A signal is
 a small array starting with its kind (``Send`` is ``[0, to, kind, message]``;
 the table is in :mod:`ember.cluster._wire_signals`); messages, reasons and replies
-inside it are terms (:mod:`ember.cluster._wire_terms`). The decoder checks
-the frame size, then lets MessagePack enforce the :class:`WireLimits` lengths
-while it decodes, then checks the envelope's shape, each signal's field types
-and every term's depth and map keys. Whatever is wrong, the one error that
-leaves :func:`decode_frame` is :class:`MalformedFrame`. Nothing is pickled.
+inside it are terms (:mod:`ember.cluster._wire_terms`). This module encodes;
+:mod:`ember.cluster._wire_decoding` decodes (the sender first, then the
+signals) and checks everything a sender's :class:`Encoder` checks. Nothing is
+pickled.
 
 Codec choice (measured on the 2-core machine of ``shared/reference/peers.md``,
 loaded by other work, best of 15 runs): a frame of 100 casts of ``("add", i)``
@@ -44,24 +43,31 @@ from ember.actors import ActorRef
 
 from ._type_registry import TypeRegistry
 from ._wire_errors import MalformedFrame, UnencodableMessage
-from ._wire_signals import SIGNAL_TYPES, Call, Reply, Send, Signal, check_int, check_str
+from ._wire_signals import Call, Reply, Send, Signal
 from ._wire_terms import (
-    ResolveRef,
-    TermDecoder,
     TermError,
     TermPacker,
+    UndecodableValue,
     WireLimits,
     check_term,
     unpack_options,
 )
 
-__all__ = ["PROTOCOL_VERSION", "Encoder", "Envelope", "decode_frame"]
+__all__ = ["ENVELOPE_DEPTH", "PROTOCOL_VERSION", "Encoder", "Envelope", "UndecodableSignal"]
 
 PROTOCOL_VERSION: Final = 1
 
-# Nesting the envelope takes: the envelope, its signal list, the signal.
-_ENVELOPE_DEPTH: Final = 3
-_DEFAULT_LIMITS: Final = WireLimits()
+ENVELOPE_DEPTH: Final = 3
+"""Nesting the envelope takes: the envelope, its signal list, the signal."""
+
+
+@dataclass(frozen=True, slots=True)
+class UndecodableSignal:
+    """A signal holding registered values this node cannot rebuild (``values``, the
+    first one first); ``signal`` has :class:`UndecodableValue` placeholders for them."""
+
+    signal: Signal
+    values: tuple[UndecodableValue, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +77,7 @@ class Envelope:
     node: str
     incarnation: int
     seq: int
-    signals: tuple[Signal, ...]
+    signals: tuple[Signal | UndecodableSignal, ...]
 
 
 # ---- encoding ---------------------------------------------------------------------------------
@@ -162,7 +168,7 @@ class Encoder:
 
     def _check(self, term: Any) -> None:
         try:
-            check_term(term, self.limits.max_depth - _ENVELOPE_DEPTH, self._registry)
+            check_term(term, self.limits.max_depth - ENVELOPE_DEPTH, self._registry)
         except TermError as exc:
             raise UnencodableMessage(str(exc)) from None
 
@@ -221,73 +227,3 @@ def _flat_scalar(item: Any, longest: int) -> bool:
     if kind in _SCALARS:
         return True
     return kind in _SIZED and len(item) < longest
-
-
-# ---- decoding ---------------------------------------------------------------------------------
-
-# What msgpack, our checks and a registered class's constructor may raise on bad input.
-_DECODE_ERRORS: Final = (
-    ValueError,  # includes UnicodeDecodeError, ExtraData, FormatError, StackError, TermError
-    msgpack.UnpackException,
-    TypeError,
-    LookupError,
-    OverflowError,
-    RecursionError,
-    MemoryError,
-)
-
-
-def decode_frame(
-    frame: bytes,
-    resolve_ref: ResolveRef,
-    registry: TypeRegistry,
-    limits: WireLimits | None = None,
-) -> Envelope:
-    """Decode and check one frame.
-
-    Raises:
-        MalformedFrame: for anything wrong with it; nothing else escapes.
-    """
-    if limits is None:
-        limits = _DEFAULT_LIMITS
-    if type(frame) is not bytes:
-        raise MalformedFrame(f"a frame must be bytes, not {type(frame).__name__}")
-    if len(frame) > limits.max_frame:
-        raise MalformedFrame(f"frame of {len(frame)} bytes exceeds {limits.max_frame} bytes")
-    try:
-        raw = TermDecoder(resolve_ref, registry, limits).unpack(frame)
-        return _envelope(raw, limits.max_depth - _ENVELOPE_DEPTH, registry)
-    except MalformedFrame:
-        raise
-    except _DECODE_ERRORS as exc:
-        raise MalformedFrame(f"{type(exc).__name__}: {exc}") from exc
-
-
-def _envelope(raw: Any, depth_left: int, registry: TypeRegistry) -> Envelope:
-    if type(raw) is not list or len(raw) != 5:
-        raise MalformedFrame("an envelope must be [version, node, incarnation, seq, signals]")
-    version, node, incarnation, seq, signals = raw
-    if version != PROTOCOL_VERSION or type(version) is not int:
-        raise MalformedFrame(f"protocol version {version!r}, expected {PROTOCOL_VERSION}")
-    if type(signals) is not list:
-        raise MalformedFrame(f"the envelope's signals must be an array, not {type(signals)}")
-    if check_int(seq, "the envelope's seq") < 0:
-        raise MalformedFrame(f"the envelope's seq must not be negative, not {seq}")
-
-    def check(term: Any) -> None:
-        check_term(term, depth_left, registry)
-
-    decoded = []
-    for signal in signals:
-        if type(signal) is not list or not signal:
-            raise MalformedFrame("a signal must be a non-empty array [kind, *fields]")
-        cls = SIGNAL_TYPES.get(signal[0]) if type(signal[0]) is int else None
-        if cls is None:
-            raise MalformedFrame(f"unknown signal kind {signal[0]!r}")
-        decoded.append(cls.from_wire(signal, check))
-    return Envelope(
-        check_str(node, "the envelope's node"),
-        check_int(incarnation, "the envelope's incarnation"),
-        seq,
-        tuple(decoded),
-    )

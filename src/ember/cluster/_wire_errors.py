@@ -42,6 +42,7 @@ from ember.supervisors import (
 __all__ = [
     "ERROR_TYPES",
     "MalformedFrame",
+    "UndecodableMessage",
     "UnencodableMessage",
     "error_as_text",
     "error_fields",
@@ -60,6 +61,34 @@ class MalformedFrame(EmberError, ValueError):
 class UnencodableMessage(EmberError, TypeError):
     """A value that cannot be sent to another node (a type outside the wire's
     plain data, an unregistered class, too deep, too large); the message says how."""
+
+
+class UndecodableMessage(EmberError, TypeError):
+    """A message or reply held a registered type that the node it reached cannot
+    rebuild: no type is registered there under that name and version, or the
+    class registered there refused the fields.
+
+    A call whose request the callee's node cannot decode, or whose reply the
+    caller's node cannot decode, fails with this at once (the rest of the frame
+    it travelled in is delivered). ``type_name`` and ``version`` name the type,
+    ``node`` the node that could not decode it, ``peer`` the node it came from.
+    """
+
+    def __init__(
+        self, type_name: str, version: int, node: str, peer: str, detail: str = ""
+    ) -> None:
+        super().__init__(type_name, version, node, peer, detail)
+        self.type_name, self.version, self.node, self.peer = type_name, version, node, peer
+        self.detail = detail
+
+    def __str__(self) -> str:
+        why = f" ({self.detail})" if self.detail else ""
+        return (
+            f"node {self.node!r} cannot decode a {self.type_name!r} version {self.version!r} "
+            f"from node {self.peer!r}{why}: register that type there under the same name "
+            f"and version (node.registry.register(cls, name={self.type_name!r}, "
+            f"version={self.version!r}) on {self.node!r})"
+        )
 
 
 ERROR_TYPES: Final[dict[str, type[EmberError]]] = {
@@ -87,6 +116,7 @@ ERROR_TYPES: Final[dict[str, type[EmberError]]] = {
         InvalidSupervisor,
         NotSupported,
         MalformedFrame,
+        UndecodableMessage,
         UnencodableMessage,
     )
 }

@@ -1,8 +1,14 @@
 """ZmqCarrier: the production carrier, frames over ZeroMQ.
 
 Each node binds one ROUTER at its listen address and connects one DEALER per
-peer (its routing id is this node's name), so each ordered pair of nodes has
-one ordered stream. Every socket is driven by ``loop.add_reader`` on its file
+peer, so each ordered pair of nodes has one ordered stream. The ROUTER only
+receives (every frame this node sends leaves on one of its DEALERs), so routing
+ids mean nothing to it, and none can be claimed: the DEALERs set none (ZeroMQ
+gives each connection a fresh one) and ``ROUTER_HANDOVER`` is off, so a
+connection that claims another's id is the one refused (with hand-over on, one
+DEALER claiming a member's name took that member's route and cut its
+connection; a restarted node needs no hand-over: its connections are new ones,
+with new ids). Every socket is driven by ``loop.add_reader`` on its file
 descriptor with non-blocking sends and receives, not by zmq.asyncio: that is
 4x faster for single frames (reference/peers.md). ZeroMQ's descriptor is
 edge-triggered, so each wake-up drains its socket until ``EAGAIN`` (see
@@ -14,12 +20,15 @@ What happens to a frame, and where it is counted in ``statistics()``:
 situation                             outcome
 ====================================  ===========================================
 sent to a connected peer              queued; ``frames_sent``, ``bytes_sent``
-peer's queue at the high-water mark   dropped; ``dropped_hwm``
-peer not connected yet (first time)   held (up to the HWM) until the handshake
-                                      completes, then sent in order
-peer lost, not reconnected yet        dropped; ``dropped_disconnected`` (so a
-                                      restarted peer never gets frames meant for
-                                      the old one; ``IMMEDIATE`` is set)
+ZeroMQ's queue for the peer is full   held here, in order, until it has room
+peer not connected yet (first time)   held here until the handshake completes,
+                                      then sent in order
+held frames at ``queue_bytes``        dropped; ``dropped_hwm`` (also at ``hwm``
+                                      frames)
+peer lost, not reconnected yet        dropped, and so are the frames held for it;
+                                      ``dropped_disconnected`` (so a restarted
+                                      peer never gets frames meant for the old
+                                      one; ``IMMEDIATE`` is set)
 peer never ``connect``-ed             dropped; ``dropped_no_peer``
 larger than peers accept              dropped; ``dropped_oversize`` (it would
                                       make the peer close the connection)
@@ -27,11 +36,34 @@ arrives well-formed                   ``on_frame(frame, key)``; ``frames_receive
 arrives multi-part, or on a DEALER    dropped; ``malformed_received``
 ====================================  ===========================================
 
+**Memory per connection is bounded in bytes.** ZeroMQ queues whole frames,
+counted in frames, so its high-water marks are set from
+``ZmqSettings.queue_bytes`` and the largest frame a peer may send
+(``WireLimits.max_frame`` plus a little slack): with the defaults, 31 frames,
+so one connection holds at most 32 MiB of frames in each direction, plus the
+kernel's socket buffers (a few MiB at most; ``net.ipv4.tcp_rmem`` and
+``tcp_wmem``), plus one frame being decoded (up to about 70 times its size, for
+a moment). Frames to a peer wait in ZeroMQ's queue (the same 32 MiB) and,
+when it is full, in the carrier's own, also bounded by ``queue_bytes`` (and
+``hwm`` frames): a burst of small frames is never dropped for its number.
+Past that, nothing grows: a connection whose queue here is full is not read
+from until there is room (TCP flow control), so its sender's queues fill and
+the sender drops and counts (``dropped_hwm`` there); a frame for a peer whose
+queues are full is dropped and counted here (``dropped_hwm``).
+The number of connections is not bounded here: without keys, anything on the
+machine may connect (loopback or ipc only); with keys, only the allow-list.
+
 A peer is lost (``on_peer_lost``, ``disconnects``) when its DEALER's socket
 monitor reports the connection closed: a killed process's kernel resets the
-TCP connection at once (about 10 ms), a silent peer is caught by ZMTP
-heartbeats in about 2 s (reliability.md 4.3). ZeroMQ reconnects on its own,
-with back-off from ``reconnect_interval`` to ``reconnect_interval_max``.
+TCP connection at once (about 10 ms), a silent peer is caught by the DEALER's
+ZMTP heartbeats in about 2 s (reliability.md 4.3). ZeroMQ reconnects on its
+own, with back-off from ``reconnect_interval`` to ``reconnect_interval_max``.
+The ROUTER sends no heartbeats of its own (``_zmq_sockets.configure``: with
+them, libzmq 4.3.5 aborts the process when a client fills a connection's queue
+and hangs up); a silent peer's connection to it is closed by the TTL that
+peer's DEALER announces (``heartbeat_ttl``, 3 s). The same libzmq fault remains
+reachable through a DEALER, but only by a peer this node connects to (a
+member) that sends it data, which no ember node does.
 
 A handshake our peer refuses (its ZAP handler does not know our key) is final:
 the DEALER is closed, ``on_peer_lost`` is called, and the next ``connect`` to
@@ -128,18 +160,28 @@ class _Peer:
         "dealer",
         "drivers",
         "failing",
+        "handshaken",
+        "held",
+        "held_bytes",
         "monitor",
         "name",
-        "pending",
     )
 
     def __init__(self, name: str, address: str, dealer: zmq.Socket[bytes]) -> None:
         self.name, self.address, self.dealer = name, address, dealer
         self.monitor = dealer.get_monitor_socket(_DEALER_EVENTS)
         self.connected = False
+        self.handshaken = False  # a handshake completed once (then a lost peer drops frames)
         self.failing = False  # the last handshake failed (logged once per streak)
-        self.pending: deque[bytes] | None = deque()  # until the first handshake
+        # Frames waiting, in order, for the first handshake or for room in ZeroMQ's queue.
+        self.held: deque[bytes] = deque()
+        self.held_bytes = 0
         self.drivers: tuple[SocketDriver, ...] = ()
+
+    def wanted(self) -> int:
+        """What the DEALER waits for: frames in (never from an ember peer), and room
+        in ZeroMQ's queue while frames are held for a connected peer."""
+        return zmq.POLLIN | zmq.POLLOUT if self.held and self.connected else zmq.POLLIN
 
     def close(self, linger: int | None) -> None:
         for driver in self.drivers:
@@ -154,7 +196,7 @@ class ZmqCarrier:
     """Implements :class:`Carrier` over ZeroMQ; see the module docstring.
 
     Args:
-        name: this node's name (the routing id of its DEALERs).
+        name: this node's name.
         listen: ``tcp://HOST:PORT`` (port 0: any free port, see :attr:`address`)
             or ``ipc://PATH``. Without ``security`` it must be loopback.
         security: CurveZMQ keys and allow-list; None runs unencrypted, loopback only.
@@ -231,9 +273,9 @@ class ZmqCarrier:
         self._context = context = zmq.Context()
         try:
             self._zap = ZapHandler(context, self.security, loop, self._on_key_refused)
-            self._router = router = self._socket(zmq.ROUTER, self._address)
+            self._router = router = self._socket(zmq.ROUTER, self._address, heartbeats=False)
             router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-            router.setsockopt(zmq.ROUTER_HANDOVER, 1)  # a restarted peer replaces its old pipe
+            router.setsockopt(zmq.ROUTER_HANDOVER, 0)  # a claimed routing id displaces nobody
             router.setsockopt_string(zmq.ZAP_DOMAIN, ZAP_DOMAIN)  # ZAP also for NULL: see _zap
             router.setsockopt(zmq.ZAP_ENFORCE_DOMAIN, 1)
             if self.security is not None:
@@ -271,7 +313,6 @@ class ZmqCarrier:
             self.disconnect(peer)
         server_key = self.security.key_of(peer) if self.security is not None else ""
         dealer = self._socket(zmq.DEALER, address)
-        dealer.setsockopt(zmq.ROUTING_ID, self.name.encode())
         dealer.setsockopt(zmq.IMMEDIATE, 1)
         dealer.setsockopt(zmq.RECONNECT_IVL, milliseconds(self.settings.reconnect_interval))
         dealer.setsockopt(zmq.RECONNECT_IVL_MAX, milliseconds(self.settings.reconnect_interval_max))
@@ -281,7 +322,7 @@ class ZmqCarrier:
             dealer.setsockopt_string(zmq.CURVE_SECRETKEY, self.security.secret_key)
         state = _Peer(peer, address, dealer)
         state.drivers = (
-            SocketDriver(self._loop, dealer, lambda: self._dealer_ready(state)),
+            SocketDriver(self._loop, dealer, lambda: self._dealer_ready(state), state.wanted),
             SocketDriver(self._loop, state.monitor, lambda: self._dealer_events(state)),
         )
         self._peers[peer] = state
@@ -289,12 +330,11 @@ class ZmqCarrier:
 
     def disconnect(self, peer: str) -> None:
         """Close the connection to ``peer`` at once; frames queued for it are dropped
-        (those still held for the first handshake are counted in ``dropped_disconnected``;
-        those already in ZeroMQ's queue are gone with the socket)."""
+        (those still held here are counted in ``dropped_disconnected``; those already
+        in ZeroMQ's queue are gone with the socket)."""
         state = self._peers.pop(peer, None)
         if state is not None:
-            if state.pending:
-                self._counters.dropped_disconnected += len(state.pending)
+            self._drop_held(state)
             state.close(linger=0)
 
     def send(self, peer: str, frame: bytes) -> bool:
@@ -307,24 +347,40 @@ class ZmqCarrier:
         if len(frame) > self._max_message:
             counters.dropped_oversize += 1
             return False
-        pending = state.pending
-        if pending is not None:  # not connected yet: hold the frame, in order
-            if len(pending) >= self.settings.hwm:
-                counters.dropped_hwm += 1
+        if not state.connected:
+            if state.handshaken:  # lost (as the monitor said): never queue for a restart
+                counters.dropped_disconnected += 1
                 return False
-            pending.append(frame)
-            return True
-        if not state.connected:  # lost (as the monitor said): never queue for a restart
-            counters.dropped_disconnected += 1
-            return False
+            return self._hold(state, frame)  # until the first handshake
+        if state.held:  # behind frames waiting for room: keep the order
+            return self._hold(state, frame)
         try:
             state.dealer.send(frame, zmq.NOBLOCK)
-        except zmq.Again:
-            counters.dropped_hwm += 1
-            return False
+        except zmq.Again:  # ZeroMQ's queue is full: wait in ours until it has room
+            if not self._hold(state, frame):
+                return False
+            assert self._loop is not None
+            self._loop.call_soon(state.drivers[0].run)  # its readiness may have changed
+            return True
         counters.frames_sent += 1
         counters.bytes_sent += len(frame)
         return True
+
+    def _hold(self, state: _Peer, frame: bytes) -> bool:
+        """Keep ``frame`` for ``state``'s peer, in order, if ``queue_bytes`` allows."""
+        held_bytes = state.held_bytes + len(frame)
+        settings = self.settings
+        if held_bytes > settings.queue_bytes or len(state.held) >= settings.hwm:
+            self._counters.dropped_hwm += 1
+            return False
+        state.held.append(frame)
+        state.held_bytes = held_bytes
+        return True
+
+    def _drop_held(self, state: _Peer) -> None:
+        self._counters.dropped_disconnected += len(state.held)
+        state.held.clear()
+        state.held_bytes = 0
 
     def statistics(self) -> dict[str, int]:
         """Counters (see the module docstring's table, and handshake and peer counters:
@@ -338,13 +394,15 @@ class ZmqCarrier:
         return frozenset(self._peers)
 
     async def stop(self) -> None:
-        """Close every socket; queued frames get up to ``settings.linger`` to leave."""
+        """Close every socket; frames in ZeroMQ's queues get up to ``settings.linger`` to
+        leave, and those still held here are dropped (``dropped_disconnected``)."""
         context = self._context
         if context is None:
             return
         self._context = None
         linger = milliseconds(self.settings.linger)
         for state in self._peers.values():
+            self._drop_held(state)
             state.close(linger=linger)
         self._peers.clear()
         self._close_listener()
@@ -365,7 +423,7 @@ class ZmqCarrier:
         key: str | None = None
         for _ in range(RECEIVE_BATCH):
             try:
-                router.recv(zmq.NOBLOCK)  # the routing id the sender claims: not trusted
+                router.recv(zmq.NOBLOCK)  # the connection's routing id: meaningless here
             except zmq.Again:
                 return False
             if secure:
@@ -402,22 +460,22 @@ class ZmqCarrier:
                 pass
             self._counters.malformed_received += 1
             events = socket_events(dealer)
-        if state.pending and state.connected and events & zmq.POLLOUT:
+        if state.held and state.connected and events & zmq.POLLOUT:
             return self._flush(state)
         return False
 
     def _flush(self, state: _Peer) -> bool:
-        """Send what was held until the first handshake; True to try again soon."""
-        pending, counters = state.pending, self._counters
-        while pending:
+        """Hand ZeroMQ what is held, in order, while it has room; True to try again soon."""
+        held, counters = state.held, self._counters
+        while held:
             try:
-                state.dealer.send(pending[0], zmq.NOBLOCK)
-            except zmq.Again:  # the pipe is attached a moment after the handshake event
+                state.dealer.send(held[0], zmq.NOBLOCK)
+            except zmq.Again:  # full (or the pipe is attached a moment after the handshake)
                 return bool(socket_events(state.dealer) & zmq.POLLOUT)
-            frame = pending.popleft()
+            frame = held.popleft()
+            state.held_bytes -= len(frame)
             counters.frames_sent += 1
             counters.bytes_sent += len(frame)
-        state.pending = None
         return False
 
     def _dealer_events(self, state: _Peer) -> bool:
@@ -425,9 +483,10 @@ class ZmqCarrier:
             if self._peers.get(state.name) is not state:
                 return False  # closed by a callback
             if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-                state.connected, state.failing = True, False
-                if state.pending is not None:
-                    self._flush(state)
+                state.connected = state.handshaken = True
+                state.failing = False
+                if state.held:
+                    state.drivers[0].run()  # flushes, and keeps at it while there is room
             elif event == zmq.EVENT_DISCONNECTED:
                 self._on_disconnected(state)
             elif event & _HANDSHAKE_FAILED:
@@ -438,6 +497,7 @@ class ZmqCarrier:
         if not state.connected:
             return  # a connection that never completed its handshake
         state.connected = False
+        self._drop_held(state)  # never for a restarted peer: see the module docstring
         self._counters.disconnects += 1
         LOGGER.info("node %r lost its connection to %r at %s", self.name, state.name, state.address)
         # A peer's last words before its loss: what it sent (on its own connection to
@@ -468,10 +528,16 @@ class ZmqCarrier:
 
     # -- sockets ---------------------------------------------------------------------
 
-    def _socket(self, kind: int, address: str) -> zmq.Socket[bytes]:
+    def _socket(self, kind: int, address: str, *, heartbeats: bool = True) -> zmq.Socket[bytes]:
         assert self._context is not None
         socket = self._context.socket(kind)
-        configure(socket, self.settings, max_message=self._max_message, address=address)
+        configure(
+            socket,
+            self.settings,
+            max_message=self._max_message,
+            address=address,
+            heartbeats=heartbeats,
+        )
         return socket
 
     def _close_listener(self) -> None:

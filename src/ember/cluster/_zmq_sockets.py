@@ -13,13 +13,14 @@ import asyncio
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, cast
 
 import zmq
 
 from ember.actors import EmberError, InvalidArgument
 
 __all__ = [
+    "MiB",
     "SocketDriver",
     "UnsafeLibzmq",
     "ZmqSettings",
@@ -35,12 +36,21 @@ class UnsafeLibzmq(EmberError, RuntimeError):
     """The libzmq in use lacks security fixes or CURVE support."""
 
 
+MiB: Final = 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class ZmqSettings:
     """Socket tuning; the defaults are reliability.md 3.1's checklist. Times in seconds.
 
     Attributes:
-        hwm: frames queued per peer, each way, before sends are dropped.
+        hwm: frames queued per connection, each way, at most.
+        queue_bytes: bytes of frames queued per connection, each way, at most.
+            ZeroMQ counts its queues in frames, so its high-water marks are
+            ``frames_per_queue(largest frame)``: with the default 1 MiB frames,
+            31 frames, so one connection holds at most 32 MiB in each direction
+            whatever its frames' sizes (frames held for a first handshake are
+            counted in bytes). See ``ZmqCarrier`` for what happens beyond.
         linger: how long ``stop()`` keeps sending queued frames.
         handshake_timeout: a connection that has not completed its handshake
             by then is closed (raw TCP clients, garbage).
@@ -50,6 +60,7 @@ class ZmqSettings:
     """
 
     hwm: int = 10_000
+    queue_bytes: int = 32 * MiB
     linger: float = 0.2
     handshake_timeout: float = 2.0
     reconnect_interval: float = 0.1
@@ -59,9 +70,11 @@ class ZmqSettings:
     heartbeat_ttl: float = 3.0
 
     def __post_init__(self) -> None:
-        if type(self.hwm) is not int or self.hwm < 1:
-            raise InvalidArgument(f"ZmqSettings.hwm must be a positive int, not {self.hwm!r}")
-        for name in self.__slots__[1:]:
+        for name in ("hwm", "queue_bytes"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise InvalidArgument(f"ZmqSettings.{name} must be a positive int, not {value!r}")
+        for name in self.__slots__[2:]:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value <= 3600:
                 raise InvalidArgument(
@@ -73,6 +86,11 @@ class ZmqSettings:
                 f"not {self.reconnect_interval_max!r} < {self.reconnect_interval!r}"
             )
 
+    def frames_per_queue(self, largest_frame: int) -> int:
+        """The high-water mark, in frames, that keeps a queue of frames of up to
+        ``largest_frame`` bytes within ``queue_bytes`` (and ``hwm``); at least 1."""
+        return max(1, min(self.hwm, self.queue_bytes // largest_frame))
+
 
 class SocketDriver:
     """Calls ``drain`` whenever ``socket`` may have work; ``drain`` returns True for "more".
@@ -81,15 +99,23 @@ class SocketDriver:
     changes, and any send, receive or ``EVENTS`` read resets it. So ``drain``
     must empty the socket, and the driver checks ``EVENTS`` once more after it
     (and runs again if ``drain`` stopped early or raised, so one failure never
-    stalls the socket).
+    stalls the socket). That last check runs ``drain`` again if the socket is
+    ready for what it waits for: ``wanted()``, by default ``POLLIN`` (a socket
+    holding frames to send waits for ``POLLOUT`` too: that check may be what
+    consumed the edge saying there is room).
     """
 
-    __slots__ = ("_drain", "_fd", "_loop", "_socket", "closed")
+    __slots__ = ("_drain", "_fd", "_loop", "_socket", "_wanted", "closed")
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, socket: zmq.Socket[bytes], drain: Callable[[], bool]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        socket: zmq.Socket[bytes],
+        drain: Callable[[], bool],
+        wanted: Callable[[], int] | None = None,
     ) -> None:
         self._loop, self._socket, self._drain = loop, socket, drain
+        self._wanted = wanted
         self._fd = socket.FD
         self.closed = False
         loop.add_reader(self._fd, self.run)
@@ -102,8 +128,10 @@ class SocketDriver:
         try:
             again = self._drain()
         finally:
-            if not self.closed and (again or socket_events(self._socket) & zmq.POLLIN):
-                self._loop.call_soon(self.run)
+            if not self.closed:
+                wanted = zmq.POLLIN if self._wanted is None else self._wanted()
+                if again or socket_events(self._socket) & wanted:
+                    self._loop.call_soon(self.run)
 
     def close(self) -> None:
         if not self.closed:
@@ -112,19 +140,34 @@ class SocketDriver:
 
 
 def configure(
-    socket: zmq.Socket[bytes], settings: ZmqSettings, *, max_message: int, address: str
+    socket: zmq.Socket[bytes],
+    settings: ZmqSettings,
+    *,
+    max_message: int,
+    address: str,
+    heartbeats: bool = True,
 ) -> None:
-    """Set the options every socket of a carrier gets (reliability.md 3.1)."""
+    """Set the options every socket of a carrier gets (reliability.md 3.1).
+
+    ``heartbeats=False`` leaves ZMTP heartbeats off for a socket that only
+    receives: its peers' own heartbeats (and their TTL) cover its connections,
+    and libzmq 4.3.5 aborts the process when a heartbeat is due on a connection
+    whose input was stopped at the high-water mark and which then failed
+    (zeromq/libzmq#4364, #3937): something any client could do to a listening
+    socket by filling its queue and hanging up.
+    """
+    frames = settings.frames_per_queue(max_message)
+    beat = heartbeats
     for option, value in (
         (zmq.LINGER, milliseconds(settings.linger)),
-        (zmq.SNDHWM, settings.hwm),
-        (zmq.RCVHWM, settings.hwm),
+        (zmq.SNDHWM, frames),
+        (zmq.RCVHWM, frames),
         (zmq.SNDTIMEO, 0),  # every send is non-blocking, even one without NOBLOCK
         (zmq.MAXMSGSIZE, max_message),
         (zmq.HANDSHAKE_IVL, milliseconds(settings.handshake_timeout)),
-        (zmq.HEARTBEAT_IVL, milliseconds(settings.heartbeat_interval)),
-        (zmq.HEARTBEAT_TIMEOUT, milliseconds(settings.heartbeat_timeout)),
-        (zmq.HEARTBEAT_TTL, milliseconds(settings.heartbeat_ttl)),
+        (zmq.HEARTBEAT_IVL, milliseconds(settings.heartbeat_interval) if beat else 0),
+        (zmq.HEARTBEAT_TIMEOUT, milliseconds(settings.heartbeat_timeout) if beat else 0),
+        (zmq.HEARTBEAT_TTL, milliseconds(settings.heartbeat_ttl) if beat else 0),
     ):
         socket.setsockopt(option, value)
     if address.startswith("tcp://["):

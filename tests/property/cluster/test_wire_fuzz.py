@@ -24,6 +24,7 @@ from ember.cluster import (
     MalformedFrame,
     Send,
     TypeRegistry,
+    UndecodableSignal,
     WireLimits,
     decode_frame,
 )
@@ -283,9 +284,12 @@ HOSTILE: dict[str, bytes] = {
     "down_ext_without_ref": send_raw(ext(3, [1, "beta", "normal"])),
     "exit_ext_wrong_arity": send_raw(ext(4, [None])),
     "tuple_ext_not_an_array": send_raw(ext(5, {"a": 1})),
-    "registered_unknown": send_raw(ext(6, ["os.system", 1, "rm -rf /"])),
-    "registered_wrong_count": send_raw(ext(6, ["test.Point", 1, 1])),
     "registered_no_version": send_raw(ext(6, ["test.Point"])),
+    "registered_name_int": send_raw(ext(6, [1, 1, 2])),
+    "registered_version_str": send_raw(ext(6, ["test.Point", "1", 1, 2])),
+    "registered_not_an_array": send_raw(ext(6, {"test.Point": 1})),
+    "registered_unknown_in_a_bad_signal": envelope([0, "beta", CAST, ext(6, ["x.Y", 1])]),
+    "registered_unknown_with_a_bad_ref": send_raw(ext(6, ["x.Y", 1, ext(1, ["beta", 1, 1])])),
     "registered_bad_field": send_raw(ext(6, ["test.Point", 1, 1, {2: 3}])),
 }
 
@@ -294,6 +298,73 @@ HOSTILE: dict[str, bytes] = {
 def test_hostile_frame_is_refused(frame: bytes) -> None:
     assert refused(frame)
     assert EXPLODED == []
+
+
+# A well-formed registered value this node cannot rebuild is version skew, not garbage:
+# it spoils only its signal (an UndecodableSignal), never the frame, and never runs code.
+SKEWED: dict[str, Any] = {
+    "unknown_name": ext(6, ["os.system", 1, "rm -rf /"]),
+    "unknown_version": ext(6, ["test.Point", 2, 1, 2]),
+    "fewer_fields": ext(6, ["test.Point", 1, 1]),
+    "more_fields": ext(6, ["test.Point", 1, 1, 2, 3]),
+    "refused_fields": ext(6, ["test.Point", 1, "x", "y"]),  # Point checks nothing: fine
+    "nested_in_a_tuple": ext(5, [1, ext(6, ["x.Y", 1, [ext(6, ["x.Z", 3])]])]),
+    "pickle_as_a_field": ext(6, ["x.Y", 1, pickle.dumps(Boom())]),
+}
+
+
+@pytest.mark.parametrize("message", SKEWED.values(), ids=SKEWED.keys())
+def test_an_undecodable_registered_value_spoils_only_its_signal(message: Any) -> None:
+    frame = envelope(
+        [0, REF_EXT, CAST, "before"], [0, REF_EXT, CAST, message], [0, REF_EXT, CAST, "after"]
+    )
+    decoded = decode(frame)
+    assert decoded is not None
+    before, middle, after = decoded.signals
+    assert before == Send(REFS.remote, CAST, "before")
+    assert after == Send(REFS.remote, CAST, "after")
+    if isinstance(middle, UndecodableSignal):
+        assert middle.values
+        assert isinstance(middle.signal, Send)
+    else:  # "refused_fields": Point takes any values
+        assert middle == Send(REFS.remote, CAST, Point("x", "y"))  # type: ignore[arg-type]
+    assert EXPLODED == []
+
+
+unknown_values = st.builds(
+    lambda name, version, fields: msgpack.ExtType(6, msgpack.packb([name, version, *fields])),
+    st.sampled_from(["test.Point", "game.Move", "x"]),
+    st.integers(min_value=-3, max_value=3),
+    st.lists(
+        st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text(max_size=5), max_size=3
+    ),
+)
+
+
+@FUZZ
+@given(st.lists(st.tuples(terms, st.booleans(), unknown_values), min_size=1, max_size=6))
+def test_frames_mixing_good_and_undecodable_messages_deliver_every_good_one(
+    items: list[tuple[Any, bool, msgpack.ExtType]],
+) -> None:
+    signals = [
+        msgpack.packb([0, REF_EXT, CAST, [ext_value]])
+        if skewed
+        else ENCODER.encode_signal(Send(REFS.remote, CAST, message))
+        for message, skewed, ext_value in items
+    ]
+    decoded = decode(ENCODER.encode_frame(1, signals))
+    assert decoded is not None
+    assert len(decoded.signals) == len(items)
+    for (message, skewed, ext_value), signal in zip(items, decoded.signals, strict=True):
+        if not skewed:
+            assert signal == Send(REFS.remote, CAST, message)
+            continue
+        payload = msgpack.unpackb(ext_value.data)
+        if payload[0] == "test.Point" and payload[1] == 1 and len(payload) == 4:
+            assert signal == Send(REFS.remote, CAST, [Point(*payload[2:])])
+        else:
+            assert isinstance(signal, UndecodableSignal)
+            assert [(v.name, v.version) for v in signal.values] == [tuple(payload[:2])]
 
 
 SHAPES: dict[str, Any] = {

@@ -34,6 +34,7 @@ from ember.cluster import (
     Send,
     Signal,
     TypeRegistry,
+    UndecodableSignal,
     UnencodableMessage,
     Unlink,
     WireLimits,
@@ -383,17 +384,26 @@ def encode_with(types: TypeRegistry, refs: Refs, message: Any) -> bytes:
     return encoder.encode_frame(0, [encoder.encode_signal(Send(refs.b1, CAST, message))])
 
 
-def test_unknown_registered_name_or_version_is_malformed(refs: Refs) -> None:
+def only_undecodable(envelope: Envelope) -> UndecodableSignal:
+    (signal,) = envelope.signals
+    assert isinstance(signal, UndecodableSignal)
+    return signal
+
+
+def test_unknown_registered_name_or_version_spoils_only_its_signal(refs: Refs) -> None:
     sender = TypeRegistry()
     sender.register(Move, name="game.Move", version=2)
     frame = encode_with(sender, refs, Move("a", 1, 2))
-    with pytest.raises(MalformedFrame, match=r"no type is registered as 'game\.Move' version 2"):
-        decode_frame(frame, refs.resolve, registry())
-    with pytest.raises(MalformedFrame, match="no type is registered"):
-        decode_frame(frame, refs.resolve, TypeRegistry())
+    for receiver in (registry(), TypeRegistry()):
+        undecodable = only_undecodable(decode_frame(frame, refs.resolve, receiver))
+        (value,) = undecodable.values
+        assert (value.name, value.version, value.fields) == ("game.Move", 2, ["a", 1, 2])
+        assert value.why == "no type is registered as 'game.Move' version 2"
+        assert isinstance(undecodable.signal, Send)
+        assert undecodable.signal.message is value
 
 
-def test_registered_type_with_other_fields_is_malformed(refs: Refs) -> None:
+def test_registered_type_with_other_fields_spoils_only_its_signal(refs: Refs) -> None:
     @dataclass(frozen=True)
     class OldMove:
         player: str
@@ -402,15 +412,46 @@ def test_registered_type_with_other_fields_is_malformed(refs: Refs) -> None:
     sender = TypeRegistry()
     sender.register(OldMove, name="game.Move")
     frame = encode_with(sender, refs, OldMove("a", 1))
-    with pytest.raises(MalformedFrame, match="has 3 fields, got 2"):
-        decode_frame(frame, refs.resolve, registry())
+    (value,) = only_undecodable(decode_frame(frame, refs.resolve, registry())).values
+    assert value.why == "the type registered there has 3 fields, not 2"
 
 
-def test_registered_type_that_refuses_its_fields_is_malformed(refs: Refs) -> None:
+def test_registered_type_that_refuses_its_fields_spoils_only_its_signal(refs: Refs) -> None:
     sender = TypeRegistry()
     sender.register(Unregistered, name=f"{Positive.__module__}.{Positive.__qualname__}", version=3)
     frame = encode_with(sender, refs, Unregistered(-1))
-    with pytest.raises(MalformedFrame, match="refused its fields"):
+    (value,) = only_undecodable(decode_frame(frame, refs.resolve, registry())).values
+    assert "Positive refused its fields: ValueError('n must be positive')" in value.why
+
+
+def test_an_undecodable_signal_leaves_the_others_of_its_frame_whole(refs: Refs) -> None:
+    sender = registry()
+    sender.register(Unregistered, name="game.Unknown")
+    reason = ("shutdown", [Unregistered(1), Move("a", 1, 2)])
+    signals: list[Signal] = [
+        Send(refs.b1, CAST, "before"),
+        Call(refs.b1, Unregistered(2), 7, "alpha", 1, None),
+        DownSignal(refs.a1, 3, refs.b1, reason),
+        Send(refs.b1, CAST, "after"),
+    ]
+    encoder = Encoder("alpha", refs.a1.incarnation, sender)
+    frame = encoder.encode_frame(1, [encoder.encode_signal(signal) for signal in signals])
+    first, call, down, last = decode_frame(frame, refs.resolve, registry()).signals
+    assert (first, last) == (signals[0], signals[3])
+    assert isinstance(call, UndecodableSignal)
+    assert isinstance(call.signal, Call)
+    assert call.signal.call_id == 7
+    assert isinstance(down, UndecodableSignal)
+    assert isinstance(down.signal, DownSignal)
+    assert [v.name for v in down.values] == ["game.Unknown"]
+    text = "('shutdown', [game.Unknown@1(1), Move(player='a', x=1, y=2)])"
+    assert repr(down.signal.reason) == text
+
+
+def test_a_malformed_signal_holding_an_undecodable_value_is_still_malformed(refs: Refs) -> None:
+    unknown = msgpack.ExtType(6, msgpack.packb(["game.Unknown", 1, 5]))
+    frame = msgpack.packb([PROTOCOL_VERSION, "alpha", 1, 0, [[0, "not a ref", CAST, unknown]]])
+    with pytest.raises(MalformedFrame, match=r"Send\.to must be an ActorRef"):
         decode_frame(frame, refs.resolve, registry())
 
 
