@@ -174,7 +174,7 @@ def test_every_block_that_is_not_run_alone_is_still_python(snippet: Snippet) -> 
 
 # Sections being rewritten by changes in flight elsewhere (issue 8), where this change
 # may not add a marker: their blocks are compiled, and run once the section is theirs.
-SECTIONS_ELSEWHERE = {("docs/clustering.md", "The wire"): "the wire change (issue 8, finding 3)"}
+SECTIONS_ELSEWHERE: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("snippet", PROGRAMS, ids=lambda snippet: snippet.name)
@@ -288,14 +288,7 @@ def test_every_path_a_page_cites_exists(page: Path) -> None:
 
 # Files that still cite documents outside the repository, owned by changes in flight
 # elsewhere (issue 8): fix the citation there, then remove the entry here.
-ELSEWHERE = {
-    "src/ember/cluster/_remote.py",
-    "src/ember/cluster/_wire.py",
-    "src/ember/cluster/_wire_terms.py",
-    "src/ember/cluster/_zap.py",
-    "src/ember/cluster/_zmq_carrier.py",
-    "src/ember/cluster/_zmq_sockets.py",
-}
+ELSEWHERE: set[str] = set()
 CITED_DOCUMENT = re.compile(r"(?<![\w/.-])(?P<path>[\w./-]*\w\.md)\b")
 
 

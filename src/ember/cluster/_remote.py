@@ -1,7 +1,7 @@
 """The remote layer: ``ember.actors.Transport`` over a carrier and the wire codec.
 
 It gives every operation on another node's ref the local semantics
-(DESIGN.md's table), with ``"noconnection"`` when that node is lost:
+(the semantics table of docs/concepts.md), with ``"noconnection"`` when that node is lost:
 
 - **sends and casts** go through the :class:`~._outbox.Outbox`: every signal
   for one peer from one event-loop turn leaves in one frame, in order

@@ -12,7 +12,7 @@ inside it are terms (:mod:`ember.cluster._wire_terms`). This module encodes;
 signals) and checks everything a sender's :class:`Encoder` checks. Nothing is
 pickled.
 
-Codec choice (measured on the 2-core machine of ``shared/reference/peers.md``,
+Codec choice (measured on the 2-core machine the benchmarks run on,
 loaded by other work, best of 15 runs): a frame of 100 casts of ``("add", i)``
 to one ActorRef, 28 bytes per cast, with the same ext hooks and term checks:
 

@@ -1,7 +1,7 @@
 """Terms: the values that cross the wire inside signals, and their MessagePack form.
 
 A term is what a user or the runtime puts in a message, an exit reason or a
-reply. It is plain data only (DESIGN.md principle 4: nothing on the wire can
+reply. It is plain data only (nothing on the wire can
 run code):
 
 ======================================  ==========================================

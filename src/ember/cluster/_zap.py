@@ -5,8 +5,8 @@ bound at ``inproc://zeromq.zap.01``) about every incoming handshake. This one
 answers from :class:`Security`'s allow-list and is driven, like the carrier's
 sockets, by ``loop.add_reader`` on the socket's file descriptor (not
 zmq.asyncio). Without a handler any client that knows the server's public key
-would be admitted (reliability.md 3.1); with ``ZAP_ENFORCE_DOMAIN`` a socket
-whose handler is missing admits nobody.
+would be admitted (pyzmq's CURVE guide says so); with ``ZAP_ENFORCE_DOMAIN`` a
+socket whose handler is missing admits nobody.
 
 An admitted connection's user id is its z85 public key, which ZeroMQ then
 attaches to each frame as the ``User-Id`` property.

