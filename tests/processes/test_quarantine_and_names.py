@@ -192,3 +192,26 @@ async def test_a_second_node_with_a_live_nodes_name_is_refused(transport: str) -
         assert b_after == b_before
         assert await ref.call("get") == 7
         assert cluster.processes["b"].returncode is None
+
+
+@pytest.mark.parametrize("transport", ["ipc", "tcp"])
+async def test_a_graceful_leave_is_logged_by_the_others_as_a_leave_not_a_loss(
+    transport: str,
+) -> None:
+    """Issue 8, finding 4: every ``ember status`` run made every node log a WARNING."""
+    with tempfile.TemporaryDirectory(prefix="ember-leave-") as directory:
+        listen = f"ipc://{directory}/a.sock" if transport == "ipc" else "tcp://127.0.0.1:0"
+        a, address = await start_node("a", listen, None)
+        try:
+            assert a.stderr is not None
+            status = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ember", "status", "--seed", address, "--name", "visitor",
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            async with asyncio.timeout(30):
+                assert await status.wait() == 0
+            seen = await lines_until(a.stderr, "peer visitor left the cluster", within=15)
+            assert "peer visitor is leaving" in seen
+            assert "WARNING ember.cluster: node a: peer visitor is down" not in seen
+        finally:
+            await kill(a)
