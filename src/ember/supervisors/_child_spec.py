@@ -73,19 +73,6 @@ class ChildSpec:
         if self.name is not None and (not isinstance(self.name, str) or not self.name):
             raise InvalidChildSpec("name", self.name, "give a non-empty string, or None")
 
-    def with_args(self, *extra: Any) -> ChildSpec:
-        """This spec with ``extra`` appended to its args (a DynamicSupervisor's child)."""
-        return ChildSpec(
-            self.id,
-            self.actor,
-            self.args + extra,
-            self.restart,
-            self.shutdown,
-            self.kind,
-            self.backoff,
-            self.name,
-        )
-
 
 def _check_id(value: Any) -> None:
     if not isinstance(value, str) or not value:
