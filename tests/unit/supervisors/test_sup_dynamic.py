@@ -14,7 +14,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from supervised import Broken, Log, Worker, end_child, starts
+from supervised import Broken, FailsOnce, Log, StartsOnce, Worker, end_child, starts
 
 import ember
 from ember.supervisors import (
@@ -27,7 +27,7 @@ from ember.supervisors import (
     terminate_child,
     which_children,
 )
-from ember.testing import Probe
+from ember.testing import Probe, wait_until
 
 
 async def _dynamic(
@@ -239,3 +239,96 @@ async def test_dynamic_supervisor_under_a_supervisor(node: ember.Node, log: Log)
     await start_child(dyn, "r1")
     await node.stop(sup, "shutdown")
     assert log[-1] == ("stop", "room", "shutdown")
+
+
+# ---- a failed restart is tried again (the engine's try_again_restart) -------------------
+
+
+async def _running(sup: ember.ActorRef) -> list[ember.ActorRef]:
+    async def all_running() -> bool:
+        return all(isinstance(status, ember.ActorRef) for status in await _refs(sup))
+
+    await wait_until(all_running, within=2.0, message="every child running, none restarting")
+    return await _refs(sup)
+
+
+async def test_a_child_whose_restart_fails_is_tried_again(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    template = ember.ChildSpec("room", FailsOnce, args=(log,))  # start_child gives the id
+    sup = await node.spawn(ember.DynamicSupervisor, template)
+    bystander = await start_child(sup, "bystander")
+    ref = await start_child(sup, "mine", 7)
+    await end_child(node, probe, ref, "crash")  # FailsOnce: its first restart fails
+    refs = await _running(sup)
+    [new] = [r for r in refs if r != bystander]
+    assert await new.call("args") == ("mine", 7)  # the same args, on the retry
+    assert starts(log) == ["bystander", "mine", "mine", "mine"]  # start, failed restart, retry
+
+
+async def test_retries_count_against_the_intensity(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await _dynamic(node, log, StartsOnce)  # default intensity 3
+    probe.monitor(sup)
+    await end_child(node, probe, await start_child(sup), "crash")
+    down = await probe.receive(lambda m: isinstance(m, ember.Down) and m.ref == sup)
+    assert down.reason == "shutdown"
+    assert starts(log) == ["room"] * 4  # the start, then three tries: the fourth gives up
+
+
+async def test_a_restart_waits_out_the_template_backoff(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await _dynamic(node, log, backoff=(0.3, 0.3, 0.0))
+    ref = await start_child(sup, "mine")
+    await end_child(node, probe, ref, "crash")
+    assert await which_children(sup) == [(None, "restarting", "worker")]
+    assert await count_children(sup) == {"specs": 1, "active": 0, "supervisors": 0, "workers": 1}
+    [new] = await _running(sup)
+    assert await new.call("args") == ("room", "mine")
+
+
+async def test_stopping_cancels_pending_restarts(node: ember.Node, log: Log, probe: Probe) -> None:
+    sup = await _dynamic(node, log, backoff=(0.3, 0.3, 0.0))
+    await start_child(sup, "waits")
+    running = await start_child(sup, "runs")
+    [waiting] = [r for r in await _refs(sup) if r != running]
+    await end_child(node, probe, waiting, "crash")
+    await node.stop(sup, "shutdown")
+    assert node.actors() == [probe.ref]
+    assert starts(log) == ["room", "room"]
+
+
+# ---- what a DynamicSupervisor is spawned with -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("intensity", -1), ("intensity", 2.5), ("period", 0), ("period", "5")]
+)
+async def test_invalid_flags_are_rejected(
+    node: ember.Node, log: Log, flag: str, value: Any
+) -> None:
+    cls = type("Flagged", (ember.DynamicSupervisor,), {flag: value})
+    with pytest.raises(ember.SpawnFailed) as failed:
+        await node.spawn(cls, ember.ChildSpec("room", Worker, args=(log, "room")))
+    reason = failed.value.reason
+    assert (reason.type_name, f"Flagged.{flag} = {value!r}" in reason.message) == (
+        "InvalidSupervisor",
+        True,
+    )
+
+
+async def test_a_template_with_a_name_is_rejected(node: ember.Node, log: Log) -> None:
+    template = ember.ChildSpec("room", Worker, args=(log, "room"), name="the-room")
+    with pytest.raises(ember.SpawnFailed) as failed:
+        await node.spawn(ember.DynamicSupervisor, template)
+    assert failed.value.reason.type_name == "InvalidSupervisor"
+    assert "'the-room'" in failed.value.reason.message
+
+
+async def test_extra_spawn_args_are_rejected(node: ember.Node, log: Log) -> None:
+    template = ember.ChildSpec("room", Worker, args=(log, "room"))
+    with pytest.raises(ember.SpawnFailed) as failed:
+        await node.spawn(ember.DynamicSupervisor, template, "extra")
+    assert failed.value.reason.type_name == "InvalidSupervisor"
