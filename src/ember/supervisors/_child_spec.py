@@ -30,10 +30,11 @@ from ember.actors import Actor
 from ._errors import InvalidChildSpec
 from ._strategies import RESTARTS, Restart
 
-__all__ = ["ChildSpec", "Kind", "Shutdown"]
+__all__ = ["Backoff", "ChildSpec", "Kind", "Shutdown"]
 
 Kind = Literal["worker", "supervisor"]
 Shutdown = float | Literal["brutal_kill"] | None
+Backoff = tuple[float, float, float]  # (minimum, maximum, jitter)
 
 _DEFAULT: Any = object()  # "not given": the shutdown default depends on the kind
 
@@ -48,7 +49,7 @@ class ChildSpec:
     restart: Restart = "permanent"
     shutdown: Shutdown = field(default=_DEFAULT)
     kind: Kind = field(default=_DEFAULT)
-    backoff: tuple[float, float, float] | None = None
+    backoff: Backoff | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:

@@ -64,14 +64,7 @@ class _DynamicChildren(Engine):
 
     async def stop_all(self) -> None:
         """Stop every child at once (``shutdown_children_in_parallel``; bench: dynamic_shutdown)."""
-        for child in self.children.values():
-            if child.timer is not None:
-                child.timer.cancel()
-        refs = list(self.by_ref)
-        self.children.clear()
-        self.by_ref.clear()
-        self.supervisors = 0
-        await shutdown_children_in_parallel(self.actor, refs, self.template.shutdown)
+        await shutdown_children_in_parallel(self.actor, list(self.by_ref), self.template.shutdown)
 
     # ---- control operations --------------------------------------------------------------
 
@@ -95,11 +88,21 @@ class _DynamicChildren(Engine):
             raise ChildNotFound(child)
         await self.terminate(found)
 
-    def _not_supported(self, op: str) -> NotSupported:
-        return NotSupported(
-            f"a DynamicSupervisor does not support {op}: its children have no ids "
-            "(terminate_child takes a child's ref)"
-        )
+    async def restart_child(self, child_id: Any) -> ActorRef:
+        raise _not_supported("restart_child")
+
+    async def delete_child(self, child_id: Any) -> None:
+        raise _not_supported("delete_child")
+
+    async def get_childspec(self, child_id: Any) -> ChildSpec:
+        raise _not_supported("get_childspec")
+
+
+def _not_supported(op: str) -> NotSupported:
+    return NotSupported(
+        f"a DynamicSupervisor does not support {op}: its children have no ids "
+        "(OTP's simple_one_for_one; terminate_child takes a child's ref)"
+    )
 
 
 def _check_template(template: Any, args: tuple[Any, ...]) -> None:

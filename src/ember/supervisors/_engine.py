@@ -1,19 +1,16 @@
 """The supervisor engine: one restart machine for ``Supervisor`` and ``DynamicSupervisor``.
 
-As OTP's supervisor.erl serves ``simple_one_for_one`` and the other strategies
-with one ``restart_child`` -> ``do_restart`` -> ``restart``, one ``Engine``
-handles every child's exit for both kinds: report it, decide by the restart
-type, count the restart against the intensity, give up or stop and restart the
-strategy's group, wait out a backoff, and try again after a failed start
-(counted again). It also answers the control requests. The policy is in pure
-functions (``should_restart``, ``children_to_restart``, ``RestartWindow``,
-``backoff_delay``); the engine is the glue.
+As OTP's supervisor.erl serves simple_one_for_one and the other strategies with
+one ``restart_child`` -> ``do_restart`` -> ``restart``, one ``Engine`` handles
+every child's exit for both kinds (report it, apply the restart type, count it
+against the intensity, give up or restart the strategy's group, wait out a
+backoff, try a failed start again, counted) and answers the control requests.
+Policy stays in pure functions (``should_restart``, ``children_to_restart``,
+``RestartWindow``, ``backoff_delay``); the engine is glue. It lives in the
+supervisor's one private slot, ``_ember_sup`` (``SupervisorActor``), out of the
+way of a user subclass's attributes.
 
-A supervisor keeps its engine in its one private slot, ``_ember_sup``, and
-hands it every call and message (``SupervisorActor``); the engine's names
-never meet the attributes of a user's subclass.
-
-What a kind supplies, as a subclass of ``Engine`` (OTP's callback module):
+What a kind supplies, as a subclass (OTP's callback module):
 
 =======================  ==================================================================
 ``keeps_specs``          class flag: True if a child that is not running keeps its record
@@ -21,14 +18,14 @@ What a kind supplies, as a subclass of ``Engine`` (OTP's callback module):
                          forgotten (a ``DynamicSupervisor``, OTP's simple_one_for_one)
 ``group(child)``         the children restarted with ``child`` (itself included), in start
                          order: the strategy
-``stop_all()``           stop every child and cancel every pending restart, as the
-                         supervisor ends (gave up, was stopped, or its start failed)
-``start_child(*args)``   the control operations it supports, each a method named for its
-``terminate_child(c)``   op; it raises an ``EmberError`` to refuse the request (the caller
-``restart_child(id)``    gets that error, the supervisor carries on). The engine's own
-``delete_child(id)``     ``restart_child``, ``delete_child`` and ``get_childspec`` raise
-``get_childspec(id)``    ``NotSupported``; ``which_children`` and ``count_children`` are
-                         the engine's
+``stop_all()``           stop every child, as the supervisor ends (``terminate``: it gave
+                         up, was stopped, or its start failed); its pending backoffs end
+                         with it (timers die with their actor)
+``start_child(*args)``   the control operations, each a method named for its op; it
+``terminate_child(c)``   raises an ``EmberError`` to refuse the request (the caller gets
+``restart_child(id)``    that error, the supervisor carries on), ``NotSupported`` for an
+``delete_child(id)``     op the kind does not have. ``which_children`` and
+``get_childspec(id)``    ``count_children`` are the engine's
 =======================  ==================================================================
 """
 
@@ -54,9 +51,10 @@ from ember.actors import (
 
 from ._backoff import backoff_delay, backoff_reset_after
 from ._child import Child, ChildStatus
+from ._child_spec import Backoff, ChildSpec
 from ._errors import NotSupported
 from ._intensity import RestartWindow
-from ._protocol import BackoffOver, Control, RetiredFlush, TryAgain
+from ._protocol import BackoffOver, Control, TryAgain
 from ._reports import report
 from ._shutdown import shutdown_child
 from ._strategies import should_restart
@@ -88,7 +86,7 @@ class Engine(ABC):
         self.children: dict[Hashable, Child] = {}  # every child, in start order
         self.by_ref: dict[ActorRef, Child] = {}  # the running ones
         self.restarts = RestartWindow(intensity, period)
-        self.retired: set[ActorRef] = set()  # stopped on purpose; their exit may be queued
+        self.retired: set[ActorRef] = set()  # stopped after they ended: their exit is queued
         self.supervisors = 0  # children of kind "supervisor", for count_children
 
     # ---- what a kind supplies ----------------------------------------------------------
@@ -99,7 +97,24 @@ class Engine(ABC):
 
     @abstractmethod
     async def stop_all(self) -> None:
-        """Stop every child and cancel every pending restart: the supervisor is ending."""
+        """Stop every child: the supervisor is ending."""
+
+    # The control operations (see the table above); each refuses a request by raising.
+
+    @abstractmethod
+    async def start_child(self, *args: Any) -> ActorRef: ...
+
+    @abstractmethod
+    async def terminate_child(self, child: Any) -> None: ...
+
+    @abstractmethod
+    async def restart_child(self, child_id: Any) -> ActorRef: ...
+
+    @abstractmethod
+    async def delete_child(self, child_id: Any) -> None: ...
+
+    @abstractmethod
+    async def get_childspec(self, child_id: Any) -> ChildSpec: ...
 
     # ---- the records -------------------------------------------------------------------
 
@@ -155,8 +170,6 @@ class Engine(ABC):
                 child = self.children.get(key)
                 if child is not None and child.restarting:  # not terminated meanwhile
                     await self.restart(child, reason)
-            case RetiredFlush(refs=refs):
-                self.retired.difference_update(refs)
 
     async def child_exited(self, ref: ActorRef | None, reason: Any) -> None:
         """OTP's ``restart_child`` -> ``do_restart``: a linked actor ended with ``reason``.
@@ -167,23 +180,24 @@ class Engine(ABC):
         """
         child = self.by_ref.pop(ref, None) if ref is not None else None
         if child is None:
-            if ref in self.retired:
-                self.retired.discard(ref)
-            elif not is_normal(reason):
-                self.actor.stop(reason)
+            self._not_a_child(ref, reason)
             return
         child.ref = None
         report("child_terminated", self.ref, child.id, ref, reason)
-        spec = child.spec
-        if not should_restart(spec.restart, reason):
+        if not should_restart(child.spec.restart, reason):
             self._after_stop(child)
             return
-        backoff = spec.backoff
-        if backoff is not None and time.monotonic() - child.started_at >= backoff_reset_after(
-            backoff[0], backoff[1]
-        ):
+        backoff = child.spec.backoff
+        if backoff is not None and _ran_long_enough(child, backoff, time.monotonic()):
             child.attempts = 0
         await self.restart(child, reason)
+
+    def _not_a_child(self, ref: ActorRef | None, reason: Any) -> None:
+        """An exit from a child stopped after it ended (ignored), or from elsewhere."""
+        if ref in self.retired:
+            self.retired.remove(ref)
+        elif not is_normal(reason):
+            self.actor.stop(reason)  # the supervisor's parent (or another link) ended
 
     # ---- restarting -------------------------------------------------------------------
 
@@ -191,7 +205,7 @@ class Engine(ABC):
         """OTP's ``restart/2``: count a restart of ``child``, then give up, or stop its
         group's running siblings and start the group (after ``child``'s backoff)."""
         if self.restarts.add(time.monotonic()):
-            await self.give_up(child, reason)
+            self.give_up(child, reason)
             return
         group = await self._stop_siblings(child)
         for member in group:
@@ -199,10 +213,16 @@ class Engine(ABC):
         backoff = child.spec.backoff
         if backoff is None:
             await self._start_group(group)
-            return
+        else:
+            self._wait_out(backoff, child, group)
+
+    def _wait_out(self, backoff: Backoff, child: Child, group: list[Child]) -> None:
+        """Start ``group`` once ``child``'s next backoff delay has passed."""
         minimum, maximum, jitter = backoff
         delay = backoff_delay(child.attempts, minimum, maximum, jitter, random.random())
         child.attempts += 1
+        if child.timer is not None:  # one that terminate_child left for the group
+            child.timer.cancel()  # must not cut this one short
         keys = tuple(member.key for member in group)
         child.timer = self.actor.send_after(delay, BackoffOver(keys))
 
@@ -210,23 +230,20 @@ class Engine(ABC):
         """Stop the running members of ``child``'s group (reverse order) but ``child``;
         remove the temporary ones. Returns the members to restart, in start order."""
         group = self.group(child)
-        if len(group) == 1:
+        if len(group) == 1:  # one_for_one: nothing else to stop (bench: restart)
             return group
         siblings = [member for member in reversed(group) if member is not child]
-        await self.stop(siblings, cancel_restarts=False)
+        await self.stop(siblings)
         for sibling in siblings:
             if sibling.spec.restart == "temporary":
                 self.remove(sibling)
         return [m for m in group if m is child or m.spec.restart != "temporary"]
 
     async def _start_group(self, group: list[Child]) -> None:
-        """Start the waiting members of ``group`` in order. If one fails, the ones
-        started stay up and the engine tries again from its mailbox (OTP's
-        ``try_again_restart``), carrying the real reason."""
+        """Start the members of ``group`` (all waiting to restart) in order. If one
+        fails, the ones started stay up, the rest stay stopped, and the engine tries
+        again from its mailbox (OTP's ``try_again_restart``), carrying the real reason."""
         for index, child in enumerate(group):
-            if not child.restarting:
-                continue
-            child.timer = None
             try:
                 await self.start(child, restarted=True)
             except SpawnFailed as failed:
@@ -235,42 +252,39 @@ class Engine(ABC):
                 self.ref.send(TryAgain(child.key, failed.reason))
                 return
 
-    async def give_up(self, child: Child, reason: Any) -> None:
-        """The intensity is exceeded: stop every child, end with ``"shutdown"``."""
+    def give_up(self, child: Child, reason: Any) -> None:
+        """The intensity is exceeded: end with ``"shutdown"`` (``terminate`` then
+        stops every child; pending backoffs end with the supervisor's timers)."""
         report("reached_max_restart_intensity", self.ref, child.id, None, reason)
-        await self.stop_all()
         self.actor.stop("shutdown")
 
     # ---- stopping ---------------------------------------------------------------------
 
-    async def stop(self, children: Iterable[Child], *, cancel_restarts: bool = True) -> None:
-        """Stop each running child in the given order, each within its spec's shutdown,
-        and (unless ``cancel_restarts`` is False) cancel its pending restart. The
-        records are kept; an exit of theirs still queued will be ignored."""
-        stopped: list[ActorRef] = []
+    async def stop(self, children: Iterable[Child]) -> None:
+        """Stop each running child in the given order, each within its spec's shutdown
+        (``shutdown_child`` unlinks it first). The records are kept.
+
+        A child that already ended has its exit in the mailbox (a link is told
+        at once), which must not be taken for its parent's: it is retired until
+        that exit arrives. A child still alive sends none once unlinked.
+        """
+        is_alive = self.actor.node.is_alive
         for child in children:
-            if cancel_restarts:
-                if child.timer is not None:
-                    child.timer.cancel()
-                    child.timer = None
-                child.restarting = False
             ref = child.ref
             if ref is None:
                 continue
             child.ref = None
             del self.by_ref[ref]
-            self.retired.add(ref)
-            stopped.append(ref)
+            if not is_alive(ref):
+                self.retired.add(ref)
             await shutdown_child(self.actor, child.id, ref, child.spec.shutdown)
-        if stopped:
-            self.ref.send(RetiredFlush(tuple(stopped)))
 
     async def terminate(self, child: Child) -> None:
         """``terminate_child``: stop ``child`` for good; forget it unless its spec is kept.
 
         A pending backoff timer stays: the siblings it restarts still wait on it."""
         child.restarting = False
-        await self.stop([child], cancel_restarts=False)
+        await self.stop([child])
         self._after_stop(child)
 
     # ---- control ------------------------------------------------------------------------
@@ -306,20 +320,7 @@ class Engine(ABC):
             "workers": specs - supervisors,
         }
 
-    @abstractmethod
-    async def start_child(self, *args: Any) -> ActorRef: ...
 
-    @abstractmethod
-    async def terminate_child(self, child: Any) -> None: ...
-
-    async def restart_child(self, child_id: Any) -> ActorRef:
-        raise self._not_supported("restart_child")
-
-    async def delete_child(self, child_id: Any) -> None:
-        raise self._not_supported("delete_child")
-
-    async def get_childspec(self, child_id: Any) -> Any:
-        raise self._not_supported("get_childspec")
-
-    def _not_supported(self, op: str) -> NotSupported:
-        return NotSupported(f"a {type(self.actor).__name__} does not support {op}")
+def _ran_long_enough(child: Child, backoff: Backoff, now: float) -> bool:
+    """True once ``child`` has run long enough for its backoff to start over."""
+    return now - child.started_at >= backoff_reset_after(backoff[0], backoff[1])

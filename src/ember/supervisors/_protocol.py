@@ -12,9 +12,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from ember.actors import ActorRef
-
-__all__ = ["BackoffOver", "Control", "RetiredFlush", "TryAgain"]
+__all__ = ["BackoffOver", "Control", "TryAgain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +37,3 @@ class TryAgain:
 
     key: Hashable
     reason: Any
-
-
-@dataclass(frozen=True, slots=True)
-class RetiredFlush:
-    """Exits of these refs queued before this note are stale (the children were
-    stopped on purpose); forget them from now on."""
-
-    refs: tuple[ActorRef, ...]

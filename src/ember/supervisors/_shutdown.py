@@ -28,11 +28,8 @@ async def shutdown_child(
     if shutdown == "brutal_kill":
         node.exit(ref, "kill")
         return
-    if shutdown is None:
-        await node.stop(ref, "shutdown")
-        return
     try:
-        async with asyncio.timeout(shutdown):
+        async with asyncio.timeout(shutdown):  # None: no deadline
             await node.stop(ref, "shutdown")
     except TimeoutError:
         report("shutdown_error", supervisor.ref, child_id, ref, "killed")

@@ -73,8 +73,7 @@ class Supervisor(SupervisorActor):
             engine.add(child := Child(spec.id, spec.id, spec, spec.args))
             try:
                 await engine.start(child)
-            except SpawnFailed as failed:
-                await engine.stop_all()
+            except SpawnFailed as failed:  # terminate stops the ones started
                 self.stop(("shutdown", ("failed_to_start_child", spec.id, failed.reason)))
                 return
 

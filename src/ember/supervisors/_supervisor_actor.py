@@ -3,7 +3,10 @@
 A supervisor is an ordinary ember actor (OTP: an ordinary gen_server) that
 traps exits and hands what it receives to its engine, kept in its one private
 slot ``_ember_sup``: control calls, ``Exit`` signals, the engine's own notes,
-and its end. Every other attribute belongs to the user's subclass.
+and its end. Every other attribute belongs to the user's subclass. A subclass
+that overrides a callback passes on what it does not handle itself
+(``await super().handle_info(message)``, likewise ``handle_call`` and
+``terminate``, which stops the children).
 """
 
 from __future__ import annotations

@@ -253,3 +253,17 @@ async def test_backoff_starts_over_once_the_child_ran_long_enough(
     await _crash(node, probe, sup)
     await _only_child_running(sup)
     assert _delays(times)[-1] < 0.32, times  # the minimum again (0.02 s), not 0.64 s
+
+
+async def test_a_backoff_left_by_terminate_child_does_not_cut_a_later_one_short(
+    node: ember.Node, probe: Probe
+) -> None:
+    times: list[tuple[str, float]] = []
+    spec = ember.ChildSpec("a", Timed, args=(times,), backoff=(0.2, 1.0, 0.0))
+    sup = await start_sup(node, spec, intensity=100, period=60)
+    await _crash(node, probe, sup)  # a restart due in 0.2 s
+    await terminate_child(sup, "a")  # cancels it (its timer stays, for a group's sake)
+    await restart_child(sup, "a")
+    await _crash(node, probe, sup)  # the second backoff: 0.4 s
+    await _only_child_running(sup)
+    assert _delays(times)[-1] >= 0.4 - EARLY, times

@@ -22,6 +22,7 @@ from ember.supervisors import (
     NotSupported,
     count_children,
     delete_child,
+    get_childspec,
     restart_child,
     start_child,
     terminate_child,
@@ -143,7 +144,9 @@ async def test_count_children_of_supervisor_template(node: ember.Node, log: Log)
     assert [kind for _, _, kind in await which_children(sup)] == ["supervisor", "supervisor"]
 
 
-@pytest.mark.parametrize("operation", [restart_child, delete_child], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "operation", [restart_child, delete_child, get_childspec], ids=lambda f: f.__name__
+)
 async def test_operations_by_id_are_not_supported(
     node: ember.Node, log: Log, operation: Any
 ) -> None:
@@ -159,6 +162,7 @@ async def test_spawn_without_a_template_fails(node: ember.Node, bad: tuple[Any, 
     with pytest.raises(ember.SpawnFailed) as failed:
         await node.spawn(ember.DynamicSupervisor, *bad)
     assert isinstance(failed.value.reason, ember.Crash)
+    assert failed.value.reason.type_name in ("InvalidSupervisor", "TypeError")  # () : no template
 
 
 async def test_more_than_intensity_restarts_escalate(
@@ -332,3 +336,36 @@ async def test_extra_spawn_args_are_rejected(node: ember.Node, log: Log) -> None
     with pytest.raises(ember.SpawnFailed) as failed:
         await node.spawn(ember.DynamicSupervisor, template, "extra")
     assert failed.value.reason.type_name == "InvalidSupervisor"
+
+
+async def test_shutdown_with_brutal_kill_kills_every_child(node: ember.Node, log: Log) -> None:
+    sup = await _dynamic(node, log, shutdown="brutal_kill")
+    refs = [await start_child(sup, i) for i in range(3)]
+    await node.stop(sup, "shutdown")
+    assert not any(node.is_alive(ref) for ref in refs)
+    assert starts(log) == ["room"] * 3
+    assert [entry for entry in log if entry[0] == "stop"] == []  # terminate did not run
+
+
+@pytest.mark.parametrize("shutdown", ["brutal_kill", 5.0])
+async def test_shutdown_leaves_no_dead_letters(node: ember.Node, log: Log, shutdown: Any) -> None:
+    """The children are unlinked before they are stopped: no exit of theirs is left
+    queued, undelivered, in the supervisor's mailbox."""
+    sup = await _dynamic(node, log, shutdown=shutdown)
+    for i in range(10):
+        await start_child(sup, i)
+    before = node.statistics().dead_letters
+    await node.stop(sup, "shutdown")
+    assert node.statistics().dead_letters == before
+
+
+async def test_count_children_forgets_a_child_supervisor_that_is_not_restarted(
+    node: ember.Node, log: Log
+) -> None:
+    template = ember.ChildSpec("rooms", ember.DynamicSupervisor, restart="transient")
+    sup = await node.spawn(ember.DynamicSupervisor, template)
+    inner = ember.ChildSpec("room", Worker, args=(log, "room"))
+    first = await start_child(sup, inner)
+    await start_child(sup, inner)
+    await node.stop(first, "shutdown")  # clean: a transient child is forgotten
+    assert await count_children(sup) == {"specs": 1, "active": 1, "supervisors": 1, "workers": 0}
