@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ember.actors import Actor, ActorRef, InvalidArgument, SpawnFailed
+from ember.actors import Actor, ActorRef, InvalidArgument
 
 from ._child import Child
 from ._child_spec import ChildSpec
@@ -70,13 +70,7 @@ class _DynamicChildren(Engine):
 
     async def start_child(self, *args: Any) -> ActorRef:
         template = self.template
-        child = Child(next(self.keys), None, template, template.args + args)
-        self.add(child)
-        try:
-            return await self.start(child)
-        except SpawnFailed:
-            self.remove(child)
-            raise
+        return await self.start_new(Child(next(self.keys), None, template, template.args + args))
 
     async def terminate_child(self, child: Any) -> None:
         if not isinstance(child, ActorRef):

@@ -156,6 +156,15 @@ class Engine(ABC):
         report("child_restarted" if restarted else "child_started", self.ref, child.id, ref)
         return ref
 
+    async def start_new(self, child: Child) -> ActorRef:
+        """Record ``child`` and start it; if its start fails, forget it and raise."""
+        self.add(child)
+        try:
+            return await self.start(child)
+        except SpawnFailed:
+            self.remove(child)
+            raise
+
     # ---- messages ---------------------------------------------------------------------
 
     async def handle_info(self, message: Any) -> None:

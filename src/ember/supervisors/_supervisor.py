@@ -70,9 +70,8 @@ class Supervisor(SupervisorActor):
         _check_specs(specs)
         self._ember_sup = engine = _Children(self, self.strategy, self.intensity, self.period)
         for spec in specs:
-            engine.add(child := Child(spec.id, spec.id, spec, spec.args))
             try:
-                await engine.start(child)
+                await engine.start_new(Child(spec.id, spec.id, spec, spec.args))
             except SpawnFailed as failed:  # terminate stops the ones started
                 self.stop(("shutdown", ("failed_to_start_child", spec.id, failed.reason)))
                 return
@@ -104,12 +103,7 @@ class _Children(Engine):
             if existing.ref is not None:
                 raise ChildAlreadyStarted(spec.id, existing.ref)
             raise ChildAlreadyPresent(spec.id)
-        self.add(child := Child(spec.id, spec.id, spec, spec.args))
-        try:
-            return await self.start(child)
-        except SpawnFailed:
-            self.remove(child)
-            raise
+        return await self.start_new(Child(spec.id, spec.id, spec, spec.args))
 
     async def terminate_child(self, child: Any) -> None:
         await self.terminate(self._find(child))
