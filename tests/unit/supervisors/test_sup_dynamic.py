@@ -157,12 +157,24 @@ async def test_operations_by_id_are_not_supported(
     assert node.is_alive(sup)
 
 
-@pytest.mark.parametrize("bad", [("not", "a spec"), ()], ids=["tuple", "nothing"])
-async def test_spawn_without_a_template_fails(node: ember.Node, bad: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (("not a spec",), "InvalidSupervisor"),
+        (("not", "a spec"), "InvalidSupervisor"),
+        ((), "TypeError"),  # init's template argument is missing
+    ],
+    ids=["not-a-spec", "two-args", "nothing"],
+)
+async def test_spawn_without_a_template_fails(
+    node: ember.Node, bad: tuple[Any, ...], error: str
+) -> None:
     with pytest.raises(ember.SpawnFailed) as failed:
         await node.spawn(ember.DynamicSupervisor, *bad)
     assert isinstance(failed.value.reason, ember.Crash)
-    assert failed.value.reason.type_name in ("InvalidSupervisor", "TypeError")  # () : no template
+    assert failed.value.reason.type_name == error
+    if error == "InvalidSupervisor":
+        assert "template ChildSpec" in failed.value.reason.message
 
 
 async def test_more_than_intensity_restarts_escalate(
