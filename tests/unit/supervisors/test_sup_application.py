@@ -61,6 +61,7 @@ async def test_stop_is_graceful_in_reverse_order(node: ember.Node) -> None:
     assert all(entry[2] == "shutdown" for entry in log if entry[0] == "stop")
     assert await app.stopped() == "shutdown"
     assert node.whereis("game") is None
+    await wait_until(lambda: node.actors() == [], message="the app's watcher to end too")
 
 
 async def test_stopped_returns_reason_after_escalation(node: ember.Node, probe: Probe) -> None:
@@ -86,6 +87,7 @@ async def test_failed_child_start_fails_app_start(node: ember.Node) -> None:
 
 async def test_root_and_stopped_before_start_raise(node: ember.Node) -> None:
     app = Game({})
+    assert repr(app) == "<Application 'game' root=None>"
     with pytest.raises(ember.EmberError):
         app.root  # noqa: B018
     with pytest.raises(ember.EmberError):
@@ -94,9 +96,10 @@ async def test_root_and_stopped_before_start_raise(node: ember.Node) -> None:
 
 async def test_start_twice_raises(node: ember.Node) -> None:
     app = Game({"log": [], "shards": 1})
-    await app.start(node)
-    with pytest.raises(ember.EmberError):
+    root = await app.start(node)
+    with pytest.raises(ember.EmberError, match="already started"):
         await app.start(node)
+    assert app.root == root
 
 
 async def test_name_taken_fails_start(node: ember.Node) -> None:
