@@ -38,11 +38,8 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, ClassVar, Final
 
 from ember.actors import (
-    NO_REPLY,
     Actor,
     ActorRef,
-    Caller,
-    EmberError,
     Exit,
     InvalidArgument,
     SpawnFailed,
@@ -298,16 +295,13 @@ class Engine(ABC):
 
     # ---- control ------------------------------------------------------------------------
 
-    async def control(self, request: Control, caller: Caller) -> Any:
-        """Run the control operation ``request`` names and return its reply; if it
-        raises an ``EmberError``, fail the caller with it (OTP's ``{error, _}``)."""
-        try:
-            return await self._operation(request)(*request.args)
-        except EmberError as error:
-            caller.fail(error)
-            return NO_REPLY
+    def operation(self, request: Control) -> Callable[..., Awaitable[Any]]:
+        """The method that runs the control operation ``request`` names.
 
-    def _operation(self, request: Control) -> Callable[..., Awaitable[Any]]:
+        Raises:
+            NotSupported: no such operation.
+            InvalidArgument: the wrong number of arguments for it.
+        """
         op, args = request.op, request.args
         if op not in _ARITY:
             raise NotSupported(f"supervisors have no control operation {op!r}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ember.actors import Actor, Caller
+from ember.actors import NO_REPLY, Actor, Caller, EmberError
 
 from ._engine import Engine
 from ._errors import InvalidSupervisor
@@ -36,9 +36,16 @@ class SupervisorActor(Actor):
     _ember_sup: Engine
 
     async def handle_call(self, message: Any, caller: Caller) -> Any:
-        if type(message) is Control:
-            return await self._ember_sup.control(message, caller)
-        return await super().handle_call(message, caller)
+        """Answer a control request with what its operation returns; an operation
+        that raises an ``EmberError`` fails the call with it, and the supervisor
+        carries on (OTP's ``{error, _}`` replies). Any other call: ``Actor``'s."""
+        if type(message) is not Control:
+            return await super().handle_call(message, caller)
+        try:
+            return await self._ember_sup.operation(message)(*message.args)
+        except EmberError as error:
+            caller.fail(error)
+            return NO_REPLY
 
     async def handle_info(self, message: Any) -> None:
         await self._ember_sup.handle_info(message)
