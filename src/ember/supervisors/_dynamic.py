@@ -70,7 +70,7 @@ class _DynamicChildren(Engine):
 
     async def start_child(self, *args: Any) -> ActorRef:
         template = self.template
-        return await self.start_new(Child(next(self.keys), None, template, template.args + args))
+        return await self.start(Child(next(self.keys), None, template, template.args + args))
 
     async def terminate_child(self, child: Any) -> None:
         if not isinstance(child, ActorRef):

@@ -135,16 +135,23 @@ class Engine(ABC):
     # ---- starting ---------------------------------------------------------------------
 
     async def start(self, child: Child, *, restarted: bool = False) -> ActorRef:
-        """Spawn ``child`` linked to the supervisor and record it as running.
+        """Spawn ``child`` linked to the supervisor and record it as running. A new
+        child (not among ``children`` yet) is added, last, and forgotten again if
+        its start fails.
 
         Raises:
             SpawnFailed: its ``init`` failed (reported as ``start_error``).
         """
         spec = child.spec
+        new = child.key not in self.children
+        if new:
+            self.add(child)
         try:
             ref = await self.actor.spawn(spec.actor, *child.args, name=spec.name, link=True)
         except SpawnFailed as failed:
             report("start_error", self.ref, child.id, None, failed.reason)
+            if new:
+                self.remove(child)
             raise
         child.ref = ref
         child.restarting = False
@@ -152,15 +159,6 @@ class Engine(ABC):
         self.by_ref[ref] = child
         report("child_restarted" if restarted else "child_started", self.ref, child.id, ref)
         return ref
-
-    async def start_new(self, child: Child) -> ActorRef:
-        """Record ``child`` and start it; if its start fails, forget it and raise."""
-        self.add(child)
-        try:
-            return await self.start(child)
-        except SpawnFailed:
-            self.remove(child)
-            raise
 
     # ---- messages ---------------------------------------------------------------------
 

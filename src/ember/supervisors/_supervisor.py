@@ -71,7 +71,7 @@ class Supervisor(SupervisorActor):
         self._ember_sup = engine = _Children(self, self.strategy, self.intensity, self.period)
         for spec in specs:
             try:
-                await engine.start_new(Child(spec.id, spec.id, spec, spec.args))
+                await engine.start(Child(spec.id, spec.id, spec, spec.args))
             except SpawnFailed as failed:  # terminate stops the ones started
                 self.stop(("shutdown", ("failed_to_start_child", spec.id, failed.reason)))
                 return
@@ -103,7 +103,7 @@ class _Children(Engine):
             if existing.ref is not None:
                 raise ChildAlreadyStarted(spec.id, existing.ref)
             raise ChildAlreadyPresent(spec.id)
-        return await self.start_new(Child(spec.id, spec.id, spec, spec.args))
+        return await self.start(Child(spec.id, spec.id, spec, spec.args))
 
     async def terminate_child(self, child: Any) -> None:
         await self.terminate(self._find(child))
