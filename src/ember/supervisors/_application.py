@@ -37,14 +37,15 @@ class _Root(Supervisor):
 
     async def init(self, *args: Any) -> None:
         (app,) = args
-        self._ember_app: Application = app
         self.strategy = app.strategy
         self.intensity = app.intensity
         self.period = app.period
-        await super().init()
+        await super().init(app)
 
     def children(self, *args: Any) -> list[ChildSpec]:
-        return self._ember_app.children()
+        (app,) = args
+        children: list[ChildSpec] = app.children()
+        return children
 
 
 class _Watcher(Actor):

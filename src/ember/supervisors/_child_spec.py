@@ -30,10 +30,11 @@ from ember.actors import Actor
 from ._errors import InvalidChildSpec
 from ._strategies import RESTARTS, Restart
 
-__all__ = ["ChildSpec", "Kind", "Shutdown"]
+__all__ = ["Backoff", "ChildSpec", "Kind", "Shutdown"]
 
 Kind = Literal["worker", "supervisor"]
 Shutdown = float | Literal["brutal_kill"] | None
+Backoff = tuple[float, float, float]  # (minimum, maximum, jitter)
 
 _DEFAULT: Any = object()  # "not given": the shutdown default depends on the kind
 
@@ -48,7 +49,7 @@ class ChildSpec:
     restart: Restart = "permanent"
     shutdown: Shutdown = field(default=_DEFAULT)
     kind: Kind = field(default=_DEFAULT)
-    backoff: tuple[float, float, float] | None = None
+    backoff: Backoff | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -72,19 +73,6 @@ class ChildSpec:
             _check_backoff(self.backoff)
         if self.name is not None and (not isinstance(self.name, str) or not self.name):
             raise InvalidChildSpec("name", self.name, "give a non-empty string, or None")
-
-    def with_args(self, *extra: Any) -> ChildSpec:
-        """This spec with ``extra`` appended to its args (a DynamicSupervisor's child)."""
-        return ChildSpec(
-            self.id,
-            self.actor,
-            self.args + extra,
-            self.restart,
-            self.shutdown,
-            self.kind,
-            self.backoff,
-            self.name,
-        )
 
 
 def _check_id(value: Any) -> None:

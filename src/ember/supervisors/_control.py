@@ -2,17 +2,20 @@
 
 Each takes the supervisor's ref, waits for its answer without a timeout (as
 OTP's do: a supervisor in the middle of restarting answers when it is done),
-and raises a typed error for OTP's error cases.
+and raises a typed error for OTP's error cases: the supervisor refuses the
+request with that error (``caller.fail``) and carries on. A bad argument
+raises ``InvalidArgument``; an operation the kind does not have, ``NotSupported``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from ember.actors import ActorRef
 
+from ._child import ChildStatus
 from ._child_spec import ChildSpec
-from ._protocol import Control, raise_for
+from ._protocol import Control
 
 __all__ = [
     "count_children",
@@ -24,11 +27,9 @@ __all__ = [
     "which_children",
 ]
 
-ChildStatus = ActorRef | Literal["restarting"] | None
-
 
 async def _control(sup: ActorRef, op: str, *args: Any) -> Any:
-    return raise_for(await sup.call(Control(op, args), timeout=None))
+    return await sup.call(Control(op, args), timeout=None)
 
 
 async def which_children(sup: ActorRef) -> list[tuple[str | None, ChildStatus, str]]:

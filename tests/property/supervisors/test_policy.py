@@ -7,8 +7,10 @@
   arithmetic (times are multiples of 1/8 s, so no float rounding decides a test).
 - ``should_restart``: restart type x exit reason, as a table (OTP's ``do_restart``).
 - ``children_to_restart``: one_for_one, one_for_all, rest_for_one, in start order.
+- ``RestartWindow``: the same verdicts as ``add_restart``, in bounded memory.
 - ``backoff_delay``: within ``[0, maximum]``, non-decreasing in the attempt without
-  jitter, and within the jitter band around the un-jittered delay.
+  jitter, within the jitter band around the un-jittered delay, and the capped
+  delay scaled by the jitter factor.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 
 import ember
 from ember.supervisors._backoff import backoff_delay, backoff_reset_after
-from ember.supervisors._intensity import add_restart
+from ember.supervisors._intensity import RestartWindow, add_restart
 from ember.supervisors._strategies import children_to_restart, should_restart
 
 # ---- add_restart ---------------------------------------------------------------------------
@@ -73,6 +75,20 @@ def test_add_restart_window_holds_nothing_older_than_period(
         assert window[-1] == now
         assert all(Fraction(t) >= Fraction(now) - Fraction(period) for t in window)
         assert list(window) == sorted(window)
+
+
+@given(steps=st.lists(ticks, min_size=1, max_size=40), intensity=intensities, period=periods)
+def test_restart_window_agrees_with_add_restart_and_keeps_intensity_plus_one(
+    steps: list[int], intensity: int, period: float
+) -> None:
+    """The supervisor's O(1) window gives add_restart's verdict at every restart,
+    keeping at most ``intensity + 1`` timestamps."""
+    restarts = RestartWindow(intensity, period)
+    window: tuple[float, ...] = ()
+    for now in times_from(steps):
+        window, exceeded = add_restart(window, now, intensity, period)
+        assert restarts.add(now) == exceeded
+        assert len(restarts) == min(len(window), intensity + 1)
 
 
 @given(
@@ -263,6 +279,18 @@ def test_backoff_delay_within_the_jitter_band(
     delay = backoff_delay(attempt, minimum, maximum, jitter, unit)
     slack = 1e-9 * base
     assert base * (1 - jitter) - slack <= delay <= min(maximum, base * (1 + jitter)) + slack
+
+
+@given(attempt=attempts, bound=bounds, jitter=jitters, unit=units)
+def test_backoff_delay_scales_the_capped_doubling(
+    attempt: int, bound: list[float], jitter: float, unit: float
+) -> None:
+    """The jitter scales the already capped delay, so capped delays still spread
+    below the maximum instead of all landing on it."""
+    minimum, maximum = bound
+    factor = 1.0 + jitter * (2.0 * unit - 1.0)
+    expected = min(maximum, unjittered(attempt, minimum, maximum) * factor)
+    assert backoff_delay(attempt, minimum, maximum, jitter, unit) == pytest.approx(expected)
 
 
 @given(bound=bounds)

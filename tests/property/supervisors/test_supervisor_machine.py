@@ -2,7 +2,9 @@
 
 A ``RuleBasedStateMachine`` (its own event loop per machine, ``run_until_complete``
 inside the rules) boots one supervisor per example: a random strategy, intensity
-0..4 and 2..5 workers with random restart types and shutdown modes. The period
+0..4 and 2..5 workers with random restart types, shutdown modes and backoffs
+(none, or a few milliseconds: the end state is the same, reached through the
+backoff's timer and "restarting"). The period
 is an hour, so every restart of an example falls in one window and the count is
 exact in test time. Rules: a child crashes (a cast makes it raise), stops itself
 with ``"normal"``, ``"shutdown"`` or ``("shutdown", term)``, is killed
@@ -31,14 +33,23 @@ and ``count_children`` must all be what the model says.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import initialize, precondition, rule
+from machines import (
+    BACKOFFS,
+    CLEAN_REASONS,
+    PERIOD,
+    SETTLE_WITHIN,
+    Book,
+    LoopMachine,
+    Worker,
+    otp_restarts,
+)
 
 import ember
 from ember import supervisors
@@ -48,42 +59,12 @@ from ember.supervisors import (
     ChildNotFound,
     ChildRunning,
 )
-from ember.testing import Probe, wait_until
+from ember.testing import wait_until
 
-PERIOD = 3600.0  # seconds: every restart of an example is inside one window
-SETTLE_WITHIN = 2.0  # seconds: a deadline for the tree to settle, never a sleep
 IDS = ("c0", "c1", "c2", "c3", "c4", "c5")
 STRATEGIES = ("one_for_one", "one_for_all", "rest_for_one")
 RESTARTS = ("permanent", "transient", "temporary")
 SHUTDOWNS = ("brutal_kill", 1.0, None)
-CLEAN_REASONS = ("normal", "shutdown", ("shutdown", "bye"))
-
-
-class Boom(Exception):
-    pass
-
-
-@dataclass
-class Book:
-    """Shared with the workers: start attempts per id, and starts that must fail."""
-
-    starts: Counter[str] = field(default_factory=Counter)
-    faults: Counter[str] = field(default_factory=Counter)
-
-
-class Worker(ember.Actor):
-    async def init(self, child_id: str, book: Book) -> None:
-        book.starts[child_id] += 1
-        if book.faults[child_id] > 0:
-            book.faults[child_id] -= 1
-            raise Boom(f"{child_id} refuses to start")
-
-    async def handle_cast(self, message: Any) -> None:
-        match message:
-            case "crash":
-                raise Boom("crash on request")
-            case ("stop", reason):
-                self.stop(reason)
 
 
 class Sup(ember.Supervisor):
@@ -98,18 +79,6 @@ class Sup(ember.Supervisor):
 
 
 # ---- the model (OTP's supervisor.erl) -------------------------------------------------------
-
-
-def otp_restarts(restart: str, reason: Any) -> bool:
-    """``do_restart``: permanent always; transient unless normal/shutdown/{shutdown,_}."""
-    if restart == "permanent":
-        return True
-    if restart == "temporary":
-        return False
-    clean = reason in ("normal", "shutdown") or (
-        isinstance(reason, tuple) and len(reason) == 2 and reason[0] == "shutdown"
-    )
-    return not clean
 
 
 @dataclass
@@ -188,35 +157,15 @@ class Model:
 # ---- the machine ----------------------------------------------------------------------------
 
 
-async def _cancel_leftover_tasks() -> None:
-    leftovers = asyncio.all_tasks() - {asyncio.current_task()}
-    for task in leftovers:
-        task.cancel()
-    await asyncio.gather(*leftovers, return_exceptions=True)
+spec_params = st.tuples(
+    st.sampled_from(RESTARTS), st.sampled_from(SHUTDOWNS), st.sampled_from(BACKOFFS)
+)
 
 
-spec_params = st.tuples(st.sampled_from(RESTARTS), st.sampled_from(SHUTDOWNS))
-
-
-class SupervisorMachine(RuleBasedStateMachine):
+class SupervisorMachine(LoopMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.node = ember.Node("sup-machine")
-        self.run(self.node.start())
-        self.probe = self.run(Probe.start(self.node))
         self.seen: set[ember.ActorRef] = set()
-
-    def run(self, coroutine: Any) -> Any:
-        return self.loop.run_until_complete(coroutine)
-
-    def teardown(self) -> None:
-        try:
-            self.run(self.node.close())
-        finally:
-            self.run(_cancel_leftover_tasks())
-            self.run(self.loop.shutdown_asyncgens())
-            self.loop.close()
 
     # ---- booting --------------------------------------------------------------------------
 
@@ -225,7 +174,7 @@ class SupervisorMachine(RuleBasedStateMachine):
         intensity=st.integers(min_value=0, max_value=4),
         params=st.lists(spec_params, min_size=2, max_size=5),
     )
-    def boot(self, strategy: str, intensity: int, params: list[tuple[str, Any]]) -> None:
+    def boot(self, strategy: str, intensity: int, params: list[tuple[str, Any, Any]]) -> None:
         self.config = (strategy, intensity, params)
         self._boot()
 
@@ -234,9 +183,9 @@ class SupervisorMachine(RuleBasedStateMachine):
         self.book = Book()
         self.model = Model(strategy, intensity)
         specs = []
-        for number, (restart, shutdown) in enumerate(params):
+        for number, (restart, shutdown, backoff) in enumerate(params):
             child_id = IDS[number]
-            specs.append(self._spec(child_id, restart, shutdown))
+            specs.append(self._spec(child_id, restart, shutdown, backoff))
             kid = Kid(child_id, restart, shutdown)
             self.model.kids.append(kid)
             self.model.start(kid)
@@ -244,9 +193,14 @@ class SupervisorMachine(RuleBasedStateMachine):
         self.probe.monitor(self.sup)
         self._observe()
 
-    def _spec(self, child_id: str, restart: str, shutdown: Any) -> ember.ChildSpec:
+    def _spec(self, child_id: str, restart: str, shutdown: Any, backoff: Any) -> ember.ChildSpec:
         return ember.ChildSpec(
-            child_id, Worker, args=(child_id, self.book), restart=restart, shutdown=shutdown
+            child_id,
+            Worker,
+            args=(child_id, self.book),
+            restart=restart,
+            shutdown=shutdown,
+            backoff=backoff,
         )
 
     # ---- child exits ----------------------------------------------------------------------
@@ -280,13 +234,8 @@ class SupervisorMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def kill(self, data: st.DataObject) -> None:
         kid = self._draw_running(data)
-        ref = kid.ref
-        assert ref is not None
-
-        async def kill() -> None:
-            self.node.exit(ref, "kill")
-
-        self.run(kill())
+        assert kid.ref is not None
+        self.kill_actor(kid.ref)
         self._child_exited(kid, "killed")
 
     def _child_exited(self, kid: Kid, reason: Any) -> None:
@@ -294,7 +243,7 @@ class SupervisorMachine(RuleBasedStateMachine):
         assert ref is not None
         self.model.begin_step()
         self.model.exited(kid.id, reason)
-        self.run(self._wait_dead([ref]))  # its exit is now in the supervisor's mailbox
+        self.run(self.wait_dead([ref]))  # its exit is now in the supervisor's mailbox
         self._observe()
 
     @rule(child_id=st.sampled_from(IDS), count=st.integers(min_value=1, max_value=3))
@@ -308,7 +257,7 @@ class SupervisorMachine(RuleBasedStateMachine):
     def terminate_child(self, child_id: str) -> None:
         self.model.begin_step()
         kid = self.model.find(child_id)
-        outcome = self._control(supervisors.terminate_child(self.sup, child_id))
+        outcome = self.control(supervisors.terminate_child(self.sup, child_id))
         if kid is None:
             assert isinstance(outcome, ChildNotFound), outcome
         else:
@@ -322,7 +271,7 @@ class SupervisorMachine(RuleBasedStateMachine):
     def restart_child(self, child_id: str) -> None:
         self.model.begin_step()
         kid = self.model.find(child_id)
-        outcome = self._control(supervisors.restart_child(self.sup, child_id))
+        outcome = self.control(supervisors.restart_child(self.sup, child_id))
         if kid is None:
             assert isinstance(outcome, ChildNotFound), outcome
         elif kid.ref is not None:
@@ -337,7 +286,7 @@ class SupervisorMachine(RuleBasedStateMachine):
     def delete_child(self, child_id: str) -> None:
         self.model.begin_step()
         kid = self.model.find(child_id)
-        outcome = self._control(supervisors.delete_child(self.sup, child_id))
+        outcome = self.control(supervisors.delete_child(self.sup, child_id))
         if kid is None:
             assert isinstance(outcome, ChildNotFound), outcome
         elif kid.ref is not None:
@@ -348,12 +297,12 @@ class SupervisorMachine(RuleBasedStateMachine):
         self._observe()
 
     @rule(child_id=st.sampled_from(IDS), params=spec_params)
-    def start_child(self, child_id: str, params: tuple[str, Any]) -> None:
+    def start_child(self, child_id: str, params: tuple[str, Any, Any]) -> None:
         self.model.begin_step()
-        restart, shutdown = params
+        restart, shutdown, backoff = params
         kid = self.model.find(child_id)
-        spec = self._spec(child_id, restart, shutdown)
-        outcome = self._control(supervisors.start_child(self.sup, spec))
+        spec = self._spec(child_id, restart, shutdown, backoff)
+        outcome = self.control(supervisors.start_child(self.sup, spec))
         if kid is not None:
             expected = ChildAlreadyStarted if kid.ref is not None else ChildAlreadyPresent
             assert isinstance(outcome, expected), outcome
@@ -366,17 +315,6 @@ class SupervisorMachine(RuleBasedStateMachine):
                 assert isinstance(outcome, ember.SpawnFailed), outcome
         self._observe(returned=outcome)
 
-    def _control(self, call: Any) -> Any:
-        """The control call's value, or the ember error it raised."""
-
-        async def attempt() -> Any:
-            try:
-                return await call
-            except ember.EmberError as error:
-                return error
-
-        return self.run(attempt())
-
     # ---- checking -------------------------------------------------------------------------
 
     def _observe(self, returned: Any = None) -> None:
@@ -385,21 +323,9 @@ class SupervisorMachine(RuleBasedStateMachine):
         if self.model.escalated:
             self._boot()
 
-    async def _wait_dead(self, refs: list[ember.ActorRef]) -> None:
-        await wait_until(
-            lambda: not any(self.node.is_alive(ref) for ref in refs),
-            within=SETTLE_WITHIN,
-            message=f"these actors to end: {refs}",
-        )
-
     async def _which_children(self) -> list[tuple[Any, Any, str]]:
-        try:
-            return await supervisors.which_children(self.sup)
-        except ember.ActorExited as exited:
-            raise AssertionError(
-                f"the supervisor ended with {exited.reason!r}, but the model has "
-                f"{self.model.restarts} restart(s) for intensity {self.model.intensity}"
-            ) from exited
+        model = self.model
+        return await self.which_children(self.sup, model.restarts, model.intensity)
 
     async def _settled(self) -> bool:
         children = await self._which_children()
@@ -433,7 +359,7 @@ class SupervisorMachine(RuleBasedStateMachine):
         assert +self.book.faults == +model.faults
         current = {kid.ref for kid in model.kids if kid.ref is not None}
         assert all(self.node.is_alive(ref) for ref in current)
-        await self._wait_dead([ref for ref in self.seen if ref not in current])
+        await self.wait_dead([ref for ref in self.seen if ref not in current])
         counts = await supervisors.count_children(self.sup)
         assert counts == {
             "specs": len(model.kids),
@@ -444,13 +370,9 @@ class SupervisorMachine(RuleBasedStateMachine):
 
     async def _check_escalated(self) -> None:
         event(f"escalated under {self.model.strategy}")
-        down = await self.probe.receive(
-            lambda message: isinstance(message, ember.Down) and message.ref == self.sup,
-            within=SETTLE_WITHIN,
-        )
-        assert down.reason == "shutdown", down
+        await self.wait_gave_up(self.sup)
         assert dict(self.book.starts) == dict(self.model.starts), "start attempts per child"
-        await self._wait_dead(list(self.seen))
+        await self.wait_dead(list(self.seen))
 
 
 SupervisorMachine.TestCase.settings = settings(

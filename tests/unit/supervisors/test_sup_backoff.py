@@ -8,6 +8,8 @@ escalates.
 
 from __future__ import annotations
 
+import itertools
+import time
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from ember.supervisors import (
     count_children,
     delete_child,
     restart_child,
+    start_child,
     terminate_child,
     which_children,
 )
@@ -156,3 +159,111 @@ async def test_terminate_child_during_group_backoff_still_restarts_the_others(
     await _running(sup, "b")
     assert await child_ref(sup, "a") is None
     assert starts(log) == ["a", "b", "b"]
+
+
+# ---- the delays, observed: growth and reset, under both kinds ----------------------------
+
+GROWING = (0.02, 1.0, 0.0)  # no jitter: 0.02, 0.04, 0.08, 0.16, 0.32 s; starts over after 0.51 s
+EARLY = 0.005  # seconds a loop timer may fire before its delay (a cached loop clock)
+
+
+class Timed(ember.Actor):
+    """Records when each of its starts and crashes happened, on the monotonic clock."""
+
+    async def init(self, times: list[tuple[str, float]], *extra: Any) -> None:
+        self.times = times
+        times.append(("start", time.monotonic()))
+
+    async def handle_cast(self, message: Any) -> None:
+        self.times.append(("crash", time.monotonic()))
+        raise RuntimeError("crash on purpose")
+
+
+class _Patient(ember.DynamicSupervisor):
+    intensity, period = 100, 60.0
+
+
+async def _supervise_one(
+    node: ember.Node, kind: str, times: list[tuple[str, float]], backoff: Any
+) -> ember.ActorRef:
+    """A supervisor of ``kind`` with one Timed child (high intensity)."""
+    spec = ember.ChildSpec("a", Timed, args=(times,), backoff=backoff)
+    if kind == "Supervisor":
+        return await start_sup(node, spec, intensity=100, period=60)
+    sup = await node.spawn(_Patient, spec)
+    await start_child(sup)
+    return sup
+
+
+async def _only_child_running(sup: ember.ActorRef) -> ember.ActorRef:
+    async def running() -> bool:
+        [(_, status, _)] = await which_children(sup)
+        return isinstance(status, ember.ActorRef)
+
+    await wait_until(running)
+    [(_, ref, _)] = await which_children(sup)
+    assert isinstance(ref, ember.ActorRef)
+    return ref
+
+
+async def _crash(node: ember.Node, probe: Probe, sup: ember.ActorRef) -> None:
+    """Crash the child once it runs; return once its exit is in the supervisor's mailbox."""
+    await end_child(node, probe, await _only_child_running(sup), "crash")
+
+
+def _delays(times: list[tuple[str, float]]) -> list[float]:
+    """Each crash's wait: from the crash to the next start."""
+    return [
+        later[1] - earlier[1]
+        for earlier, later in itertools.pairwise(times)
+        if earlier[0] == "crash" and later[0] == "start"
+    ]
+
+
+KINDS = ["Supervisor", "DynamicSupervisor"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_each_consecutive_backoff_restart_waits_longer(
+    node: ember.Node, probe: Probe, kind: str
+) -> None:
+    times: list[tuple[str, float]] = []
+    sup = await _supervise_one(node, kind, times, GROWING)
+    for _ in range(4):
+        await _crash(node, probe, sup)
+    await _only_child_running(sup)
+    delays = _delays(times)
+    assert len(delays) == 4
+    for attempt, delay in enumerate(delays):  # minimum * 2**attempt, never sooner
+        assert delay >= 0.02 * 2**attempt - EARLY, (attempt, delays)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_backoff_starts_over_once_the_child_ran_long_enough(
+    node: ember.Node, probe: Probe, kind: str
+) -> None:
+    times: list[tuple[str, float]] = []
+    sup = await _supervise_one(node, kind, times, GROWING)
+    for _ in range(5):  # the next wait would be 0.64 s
+        await _crash(node, probe, sup)
+    await _only_child_running(sup)
+    assert _delays(times)[-1] >= 0.32 - EARLY
+    started = times[-1][1]
+    await wait_until(lambda: time.monotonic() - started > 0.51 + 0.05)  # ran (min + max) / 2
+    await _crash(node, probe, sup)
+    await _only_child_running(sup)
+    assert _delays(times)[-1] < 0.32, times  # the minimum again (0.02 s), not 0.64 s
+
+
+async def test_a_backoff_left_by_terminate_child_does_not_cut_a_later_one_short(
+    node: ember.Node, probe: Probe
+) -> None:
+    times: list[tuple[str, float]] = []
+    spec = ember.ChildSpec("a", Timed, args=(times,), backoff=(0.2, 1.0, 0.0))
+    sup = await start_sup(node, spec, intensity=100, period=60)
+    await _crash(node, probe, sup)  # a restart due in 0.2 s
+    await terminate_child(sup, "a")  # cancels it (its timer stays, for a group's sake)
+    await restart_child(sup, "a")
+    await _crash(node, probe, sup)  # the second backoff: 0.4 s
+    await _only_child_running(sup)
+    assert _delays(times)[-1] >= 0.4 - EARLY, times

@@ -60,13 +60,6 @@ def test_child_specs_compare_by_value() -> None:
     assert hash(ChildSpec("w", Worker)) == hash(ChildSpec("w", Worker))
 
 
-def test_with_args_appends() -> None:
-    spec = ChildSpec("w", Worker, args=(1,), restart="transient", shutdown=1.0)
-    assert spec.with_args(2, 3) == ChildSpec(
-        "w", Worker, args=(1, 2, 3), restart="transient", shutdown=1.0
-    )
-
-
 class NotAnActor:
     pass
 

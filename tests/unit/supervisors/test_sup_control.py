@@ -8,11 +8,12 @@ the supervisor's ref, with OTP's error cases as typed exceptions.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from supervised import Broken, Log, Sup, child_ref, end_child, start_sup, starts, worker
+from supervised import Broken, Log, Slow, Sup, child_ref, end_child, start_sup, starts, worker
 
 import ember
 from ember.supervisors import (
@@ -20,6 +21,7 @@ from ember.supervisors import (
     ChildAlreadyStarted,
     ChildNotFound,
     ChildRunning,
+    NotSupported,
     count_children,
     delete_child,
     get_childspec,
@@ -28,7 +30,8 @@ from ember.supervisors import (
     terminate_child,
     which_children,
 )
-from ember.testing import Probe
+from ember.supervisors._protocol import Control
+from ember.testing import Probe, wait_until
 
 # ---- which_children / count_children -------------------------------------------------
 
@@ -262,3 +265,102 @@ async def test_bad_argument_raises_invalid_argument_and_supervisor_survives(
         await call(sup)
     assert node.is_alive(sup)
     assert await which_children(sup) == [("a", a, "worker")]
+
+
+# ---- count_children follows the specs ------------------------------------------------------
+
+
+async def test_count_children_forgets_deleted_and_temporary_children(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    def inner(child_id: str, **options: Any) -> ember.ChildSpec:
+        return ember.ChildSpec(child_id, Sup, args=([], {}), **options)
+
+    sup = await start_sup(node, inner("kept"), inner("temp", restart="temporary"), worker(log, "w"))
+    assert await count_children(sup) == {"specs": 3, "active": 3, "supervisors": 2, "workers": 1}
+    await end_child(node, probe, await child_ref(sup, "temp"), "shutdown")
+    await terminate_child(sup, "kept")
+    await delete_child(sup, "kept")
+    assert await count_children(sup) == {"specs": 1, "active": 1, "supervisors": 0, "workers": 1}
+    await start_child(sup, inner("again"))
+    assert await count_children(sup) == {"specs": 2, "active": 2, "supervisors": 1, "workers": 1}
+
+
+# ---- a child that ended while the supervisor was busy stopping it ---------------------------
+
+
+async def test_exit_of_a_child_that_ended_before_terminate_child_is_ignored(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    """The exit of a child the supervisor then stops on purpose is already queued;
+    it must not be taken for an exit signal from the supervisor's parent."""
+    gate = asyncio.Event()
+    sup = await start_sup(node, worker(log, "a"), worker(log, "slow", Slow, extra=(gate,)))
+    a = await child_ref(sup, "a")
+    stopping_slow = asyncio.create_task(terminate_child(sup, "slow"))
+    await wait_until(lambda: ("stopping", "slow", "shutdown") in log)  # the supervisor is busy
+    queued = asyncio.Event()
+
+    async def terminate_a() -> None:
+        queued.set()  # the call below is queued in the same step
+        await terminate_child(sup, "a")
+
+    stopping_a = asyncio.create_task(terminate_a())
+    await queued.wait()
+    await end_child(node, probe, a, "killed")  # its exit is queued behind terminate_child
+    gate.set()
+    await stopping_slow
+    await stopping_a
+    assert await which_children(sup) == [("a", None, "worker"), ("slow", None, "worker")]
+    assert node.is_alive(sup)
+
+
+# ---- what else a supervisor is sent ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "error"),
+    [
+        (Control("no_such_operation"), NotSupported),
+        (Control("which_children", ("extra",)), ember.InvalidArgument),
+        (Control("terminate_child"), ember.InvalidArgument),
+    ],
+    ids=["unknown", "which_children-extra", "terminate_child-none"],
+)
+async def test_malformed_control_request_is_refused_and_supervisor_survives(
+    node: ember.Node, log: Log, request_: Control, error: type[Exception]
+) -> None:
+    sup = await start_sup(node, worker(log, "a"))
+    with pytest.raises(error):
+        await sup.call(request_)
+    assert [child_id for child_id, _, _ in await which_children(sup)] == ["a"]
+
+
+async def test_a_call_it_does_not_handle_crashes_a_supervisor_as_any_actor(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    """OTP's supervisor has no catch-all handle_call clause either."""
+    sup = await start_sup(node, worker(log, "a"))
+    probe.monitor(sup)
+    with pytest.raises(ember.ActorExited) as exited:
+        await sup.call("what is this?")
+    assert exited.value.reason.type_name == "UnhandledMessage"
+    assert (await probe.receive(ember.Down)).ref == sup
+    assert log[-1] == ("stop", "a", "shutdown")  # its children stopped with it
+
+
+class _Chatty(Sup):
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        if message == "ping":
+            return "pong"
+        return await super().handle_call(message, caller)
+
+
+async def test_a_subclass_answers_its_own_calls_and_passes_on_control(
+    node: ember.Node, log: Log
+) -> None:
+    sup = await node.spawn(_Chatty, [worker(log, "a")], {})
+    assert await sup.call("ping") == "pong"
+    assert [child_id for child_id, _, _ in await which_children(sup)] == ["a"]
+    with pytest.raises(ChildNotFound):
+        await get_childspec(sup, "b")

@@ -14,7 +14,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from supervised import Broken, Log, Worker, end_child, starts
+from supervised import Broken, FailsOnce, Log, StartsOnce, Worker, end_child, starts
 
 import ember
 from ember.supervisors import (
@@ -22,12 +22,13 @@ from ember.supervisors import (
     NotSupported,
     count_children,
     delete_child,
+    get_childspec,
     restart_child,
     start_child,
     terminate_child,
     which_children,
 )
-from ember.testing import Probe
+from ember.testing import Probe, wait_until
 
 
 async def _dynamic(
@@ -143,7 +144,9 @@ async def test_count_children_of_supervisor_template(node: ember.Node, log: Log)
     assert [kind for _, _, kind in await which_children(sup)] == ["supervisor", "supervisor"]
 
 
-@pytest.mark.parametrize("operation", [restart_child, delete_child], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "operation", [restart_child, delete_child, get_childspec], ids=lambda f: f.__name__
+)
 async def test_operations_by_id_are_not_supported(
     node: ember.Node, log: Log, operation: Any
 ) -> None:
@@ -154,11 +157,24 @@ async def test_operations_by_id_are_not_supported(
     assert node.is_alive(sup)
 
 
-@pytest.mark.parametrize("bad", [("not", "a spec"), ()], ids=["tuple", "nothing"])
-async def test_spawn_without_a_template_fails(node: ember.Node, bad: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (("not a spec",), "InvalidSupervisor"),
+        (("not", "a spec"), "InvalidSupervisor"),
+        ((), "TypeError"),  # init's template argument is missing
+    ],
+    ids=["not-a-spec", "two-args", "nothing"],
+)
+async def test_spawn_without_a_template_fails(
+    node: ember.Node, bad: tuple[Any, ...], error: str
+) -> None:
     with pytest.raises(ember.SpawnFailed) as failed:
         await node.spawn(ember.DynamicSupervisor, *bad)
     assert isinstance(failed.value.reason, ember.Crash)
+    assert failed.value.reason.type_name == error
+    if error == "InvalidSupervisor":
+        assert "template ChildSpec" in failed.value.reason.message
 
 
 async def test_more_than_intensity_restarts_escalate(
@@ -239,3 +255,129 @@ async def test_dynamic_supervisor_under_a_supervisor(node: ember.Node, log: Log)
     await start_child(dyn, "r1")
     await node.stop(sup, "shutdown")
     assert log[-1] == ("stop", "room", "shutdown")
+
+
+# ---- a failed restart is tried again (the engine's try_again_restart) -------------------
+
+
+async def _running(sup: ember.ActorRef) -> list[ember.ActorRef]:
+    async def all_running() -> bool:
+        return all(isinstance(status, ember.ActorRef) for status in await _refs(sup))
+
+    await wait_until(all_running, within=2.0, message="every child running, none restarting")
+    return await _refs(sup)
+
+
+async def test_a_child_whose_restart_fails_is_tried_again(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    template = ember.ChildSpec("room", FailsOnce, args=(log,))  # start_child gives the id
+    sup = await node.spawn(ember.DynamicSupervisor, template)
+    bystander = await start_child(sup, "bystander")
+    ref = await start_child(sup, "mine", 7)
+    await end_child(node, probe, ref, "crash")  # FailsOnce: its first restart fails
+    refs = await _running(sup)
+    [new] = [r for r in refs if r != bystander]
+    assert await new.call("args") == ("mine", 7)  # the same args, on the retry
+    assert starts(log) == ["bystander", "mine", "mine", "mine"]  # start, failed restart, retry
+
+
+async def test_retries_count_against_the_intensity(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await _dynamic(node, log, StartsOnce)  # default intensity 3
+    probe.monitor(sup)
+    await end_child(node, probe, await start_child(sup), "crash")
+    down = await probe.receive(lambda m: isinstance(m, ember.Down) and m.ref == sup)
+    assert down.reason == "shutdown"
+    assert starts(log) == ["room"] * 4  # the start, then three tries: the fourth gives up
+
+
+async def test_a_restart_waits_out_the_template_backoff(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await _dynamic(node, log, backoff=(0.3, 0.3, 0.0))
+    ref = await start_child(sup, "mine")
+    await end_child(node, probe, ref, "crash")
+    assert await which_children(sup) == [(None, "restarting", "worker")]
+    assert await count_children(sup) == {"specs": 1, "active": 0, "supervisors": 0, "workers": 1}
+    [new] = await _running(sup)
+    assert await new.call("args") == ("room", "mine")
+
+
+async def test_stopping_cancels_pending_restarts(node: ember.Node, log: Log, probe: Probe) -> None:
+    sup = await _dynamic(node, log, backoff=(0.3, 0.3, 0.0))
+    await start_child(sup, "waits")
+    running = await start_child(sup, "runs")
+    [waiting] = [r for r in await _refs(sup) if r != running]
+    await end_child(node, probe, waiting, "crash")
+    await node.stop(sup, "shutdown")
+    assert node.actors() == [probe.ref]
+    assert starts(log) == ["room", "room"]
+
+
+# ---- what a DynamicSupervisor is spawned with -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("intensity", -1), ("intensity", 2.5), ("period", 0), ("period", "5")]
+)
+async def test_invalid_flags_are_rejected(
+    node: ember.Node, log: Log, flag: str, value: Any
+) -> None:
+    cls = type("Flagged", (ember.DynamicSupervisor,), {flag: value})
+    with pytest.raises(ember.SpawnFailed) as failed:
+        await node.spawn(cls, ember.ChildSpec("room", Worker, args=(log, "room")))
+    reason = failed.value.reason
+    assert (reason.type_name, f"Flagged.{flag} = {value!r}" in reason.message) == (
+        "InvalidSupervisor",
+        True,
+    )
+
+
+async def test_a_template_with_a_name_is_rejected(node: ember.Node, log: Log) -> None:
+    template = ember.ChildSpec("room", Worker, args=(log, "room"), name="the-room")
+    with pytest.raises(ember.SpawnFailed) as failed:
+        await node.spawn(ember.DynamicSupervisor, template)
+    assert failed.value.reason.type_name == "InvalidSupervisor"
+    assert "'the-room'" in failed.value.reason.message
+
+
+async def test_extra_spawn_args_are_rejected(node: ember.Node, log: Log) -> None:
+    template = ember.ChildSpec("room", Worker, args=(log, "room"))
+    with pytest.raises(ember.SpawnFailed) as failed:
+        await node.spawn(ember.DynamicSupervisor, template, "extra")
+    assert failed.value.reason.type_name == "InvalidSupervisor"
+
+
+async def test_shutdown_with_brutal_kill_kills_every_child(node: ember.Node, log: Log) -> None:
+    sup = await _dynamic(node, log, shutdown="brutal_kill")
+    refs = [await start_child(sup, i) for i in range(3)]
+    await node.stop(sup, "shutdown")
+    assert not any(node.is_alive(ref) for ref in refs)
+    assert starts(log) == ["room"] * 3
+    assert [entry for entry in log if entry[0] == "stop"] == []  # terminate did not run
+
+
+@pytest.mark.parametrize("shutdown", ["brutal_kill", 5.0])
+async def test_shutdown_leaves_no_dead_letters(node: ember.Node, log: Log, shutdown: Any) -> None:
+    """The children are unlinked before they are stopped: no exit of theirs is left
+    queued, undelivered, in the supervisor's mailbox."""
+    sup = await _dynamic(node, log, shutdown=shutdown)
+    for i in range(10):
+        await start_child(sup, i)
+    before = node.statistics().dead_letters
+    await node.stop(sup, "shutdown")
+    assert node.statistics().dead_letters == before
+
+
+async def test_count_children_forgets_a_child_supervisor_that_is_not_restarted(
+    node: ember.Node, log: Log
+) -> None:
+    template = ember.ChildSpec("rooms", ember.DynamicSupervisor, restart="transient")
+    sup = await node.spawn(ember.DynamicSupervisor, template)
+    inner = ember.ChildSpec("room", Worker, args=(log, "room"))
+    first = await start_child(sup, inner)
+    await start_child(sup, inner)
+    await node.stop(first, "shutdown")  # clean: a transient child is forgotten
+    assert await count_children(sup) == {"specs": 1, "active": 1, "supervisors": 1, "workers": 0}

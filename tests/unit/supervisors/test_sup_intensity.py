@@ -10,6 +10,7 @@ child exit.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from supervised import (
     Log,
     StartsOnce,
     Sup,
+    Worker,
     child_ref,
     end_child,
     start_sup,
@@ -28,7 +30,7 @@ from supervised import (
 )
 
 import ember
-from ember.supervisors import which_children
+from ember.supervisors import restart_child, terminate_child, which_children
 from ember.testing import Probe, wait_until
 
 
@@ -206,3 +208,42 @@ async def test_retry_after_failed_group_restart_is_the_failed_childs_group(
     children = await which_children(sup)
     assert all(isinstance(ref, ember.ActorRef) for _, ref, _ in children)
     assert starts(log) == started
+
+
+class _GatedRestart(Worker):
+    """Its restarts wait until the test opens the gate, then fail."""
+
+    async def init(self, log: Log, child_id: str, gate: asyncio.Event) -> None:
+        restarted = ("start", child_id) in log
+        await super().init(log, child_id)
+        if restarted:
+            await gate.wait()
+            raise RuntimeError(f"{child_id} cannot restart")
+
+
+async def test_terminate_child_before_the_retry_cancels_it(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    """OTP try_again_restart retries only a child still waiting to restart: one
+    terminated in between stays stopped, and so do the members of its group that
+    the failed attempt had not started yet (their specs are kept)."""
+    gate = asyncio.Event()
+    sup = await start_sup(
+        node,
+        worker(log, "a"),
+        worker(log, "x", _GatedRestart, extra=(gate,)),
+        worker(log, "c"),
+        strategy="one_for_all",
+        intensity=5,
+    )
+    await end_child(node, probe, await child_ref(sup, "a"), "crash")
+    await wait_until(lambda: starts(log) == ["a", "x", "c", "a", "x"])  # x waits on the gate
+    terminating = asyncio.create_task(terminate_child(sup, "x"))
+    await asyncio.sleep(0)  # one loop turn: the request is queued, behind x's restart
+    gate.set()  # x's restart fails: its retry is queued behind terminate_child
+    await terminating
+    statuses = [(child_id, status) for child_id, status, _ in await which_children(sup)]
+    assert statuses == [("a", await child_ref(sup, "a")), ("x", None), ("c", None)]
+    assert isinstance(statuses[0][1], ember.ActorRef)
+    assert starts(log) == ["a", "x", "c", "a", "x"]
+    assert await restart_child(sup, "c") == await child_ref(sup, "c")

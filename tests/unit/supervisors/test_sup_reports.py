@@ -13,7 +13,7 @@ import pytest
 from supervised import Broken, Log, StartsOnce, Stubborn, child_ref, end_child, start_sup, worker
 
 import ember
-from ember.supervisors import which_children
+from ember.supervisors import start_child, which_children
 from ember.testing import Probe
 
 
@@ -146,8 +146,6 @@ async def test_shutdown_error_report(node: ember.Node, log: Log, reports: Report
 async def test_dynamic_supervisor_reports_with_id_none(
     node: ember.Node, log: Log, probe: Probe, reports: Reports
 ) -> None:
-    from ember.supervisors import start_child
-
     template = ember.ChildSpec("room", worker(log, "room").actor, args=(log, "room"))
     sup = await node.spawn(ember.DynamicSupervisor, template)
     ref = await start_child(sup, 1)
@@ -159,3 +157,27 @@ async def test_dynamic_supervisor_reports_with_id_none(
         ("child_restarted", None, "INFO"),
     ]
     assert all(r.ember_supervisor == sup for r in reports)
+
+
+@pytest.mark.parametrize("kind", ["Supervisor", "DynamicSupervisor"])
+async def test_giving_up_after_failed_restarts_reports_the_start_failure(
+    node: ember.Node, log: Log, probe: Probe, reports: Reports, kind: str
+) -> None:
+    """Each retry carries the reason its start failed with: the report names it."""
+    spec = worker(log, "once", StartsOnce)
+    if kind == "Supervisor":
+        sup = await start_sup(node, spec, intensity=2)
+        child = await child_ref(sup, "once")
+    else:
+        sup = await node.spawn(ember.DynamicSupervisor, spec)
+        child = await start_child(sup)
+    probe.monitor(sup)
+    await end_child(node, probe, child, "crash")
+    await probe.receive(lambda m: isinstance(m, ember.Down) and m.ref == sup)
+    gave_up = _one(reports, "reached_max_restart_intensity")
+    reason = gave_up.ember_reason
+    assert isinstance(reason, ember.Crash), reason
+    assert (reason.type_name, reason.message) == ("RuntimeError", "once cannot start again")
+    errors = [r.ember_reason for r in reports if r.ember_event == "start_error"]
+    assert errors == [reason] * len(errors)
+    assert len(errors) == (2 if kind == "Supervisor" else 3)

@@ -15,7 +15,7 @@ import pytest
 from supervised import Log, child_ref, end_child, start_sup, starts, worker
 
 import ember
-from ember.supervisors import count_children, which_children
+from ember.supervisors import count_children, restart_child, which_children
 from ember.testing import Probe
 
 REASONS: list[Any] = ["normal", "shutdown", ("shutdown", "maintenance"), "crash", "killed"]
@@ -97,3 +97,14 @@ async def test_permanent_child_restarted_after_normal_exit(
     new = await child_ref(sup, "p")
     assert new != old
     assert await new.call("args") == ("p",)
+
+
+async def test_restarted_transient_child_that_ends_cleanly_is_stopped_not_restarting(
+    node: ember.Node, log: Log, probe: Probe
+) -> None:
+    sup = await start_sup(node, worker(log, "t", restart="transient"))
+    await end_child(node, probe, await child_ref(sup, "t"), "crash")
+    await end_child(node, probe, await child_ref(sup, "t"), "normal")
+    assert await which_children(sup) == [("t", None, "worker")]
+    ref = await restart_child(sup, "t")  # a kept spec, not one waiting to restart
+    assert await child_ref(sup, "t") == ref

@@ -132,3 +132,20 @@ async def test_child_supervisor_defaults_to_infinite_shutdown(
     gate.set()
     await stopping
     assert log[-1] == ("stop", "slow", "shutdown")
+
+
+@pytest.mark.parametrize(
+    ("shutdown", "reason", "logged"),
+    [("brutal_kill", "killed", False), (1.0, "shutdown", True), (None, "shutdown", True)],
+)
+async def test_terminate_child_stops_it_per_its_shutdown_and_the_supervisor_carries_on(
+    node: ember.Node, log: Log, probe: Probe, shutdown: object, reason: str, logged: bool
+) -> None:
+    sup = await start_sup(node, worker(log, "w", shutdown=shutdown), worker(log, "other"))
+    child = await child_ref(sup, "w")
+    probe.monitor(child)
+    await terminate_child(sup, "w")
+    assert (await probe.receive(ember.Down)).reason == reason
+    assert (("stop", "w", "shutdown") in log) is logged  # terminate ran, or not
+    assert await child_ref(sup, "w") is None
+    assert isinstance(await child_ref(sup, "other"), ember.ActorRef)

@@ -144,3 +144,8 @@ async def test_supervisor_is_an_ordinary_actor(node: ember.Node, log: Log) -> No
     sup = await node.spawn(Sup, [worker(log, "a")], {}, name="named_sup")
     assert node.whereis("named_sup") == sup
     assert issubclass(Sup, ember.Actor)
+
+
+async def test_a_supervisor_that_lists_no_children_starts_empty(node: ember.Node) -> None:
+    sup = await node.spawn(ember.Supervisor)
+    assert await which_children(sup) == []
