@@ -193,7 +193,9 @@ class Kernel:
             return await future
         finally:
             calls.pop(caller, None)
-            caller._unbucket()
+            bucket = caller._bucket  # _unbucket inlined (bench: call)
+            if bucket is not None:
+                bucket.pop(caller, None)
 
     async def _call_through(
         self, transport: Transport, ref: ActorRef, message: Any, deadline: float, now: float
