@@ -185,3 +185,86 @@ async def test_a_node_that_restarts_under_its_name_replaces_its_old_members() ->
             new = await again.spawn(Member)
             again.join("g", new)
             await converged((a, b, again), "g", [new])
+
+
+# ---- monitor_group (pg:monitor) -----------------------------------------------------------
+
+
+async def _told(probe: Any, group: str) -> tuple[str, tuple[ember.ActorRef, ...]]:
+    change = await probe.receive(
+        lambda m: (
+            isinstance(m, ember.cluster.GroupJoined | ember.cluster.GroupLeft) and m.group == group
+        ),
+        within=WITHIN,
+    )
+    return ("joined" if isinstance(change, ember.cluster.GroupJoined) else "left", change.refs)
+
+
+async def test_a_watcher_is_told_of_joins_and_leaves_anywhere_in_the_order_seen() -> None:
+    from ember.testing import Probe
+
+    async with three_nodes() as (_, a, b, c):
+        rb = await b.spawn(Member)
+        b.join("room", rb)
+        await converged((a,), "room", [rb])
+        probe = await Probe.start(a)
+        assert a.monitor_group("room", probe.ref) == [rb]
+        rc = await c.spawn(Member)
+        c.join("room", rc)
+        assert await _told(probe, "room") == ("joined", (rc,))
+        ra = await a.spawn(Member)
+        a.join("room", ra)
+        assert await _told(probe, "room") == ("joined", (ra,))
+        b.leave("room", rb)
+        assert await _told(probe, "room") == ("left", (rb,))
+        await c.stop(rc)
+        assert await _told(probe, "room") == ("left", (rc,))
+
+
+async def test_a_watcher_is_told_when_a_node_with_members_is_lost() -> None:
+    from ember.testing import Probe
+
+    async with three_nodes() as (net, a, _b, c):
+        rc = await c.spawn(Member)
+        c.join("room", rc)
+        await converged((a,), "room", [rc])
+        probe = await Probe.start(a)
+        a.monitor_group("room", probe.ref)
+        net.kill("c")
+        assert await _told(probe, "room") == ("left", (rc,))
+
+
+async def test_demonitor_group_stops_the_news_and_other_groups_are_not_told() -> None:
+    from ember.testing import Probe
+
+    async with three_nodes() as (_, a, b, _c):
+        probe = await Probe.start(a)
+        assert a.monitor_group("room", probe.ref) == []
+        a.monitor_group("lobby", probe.ref)
+        assert a.demonitor_group("room", probe.ref)
+        assert not a.demonitor_group("room", probe.ref)
+        rb = await b.spawn(Member)
+        b.join("room", rb)
+        b.join("lobby", rb)
+        assert await _told(probe, "lobby") == ("joined", (rb,))
+        await converged((a,), "room", [rb])
+        await probe.sync()
+        assert not [m for m in probe.messages() if getattr(m, "group", None) == "room"]
+
+
+async def test_a_watcher_that_ends_is_forgotten() -> None:
+    from ember.testing import Probe
+
+    async with three_nodes() as (_, a, _b, _c):
+        probe = await Probe.start(a)
+        a.monitor_group("room", probe.ref)
+        await a.stop(probe.ref)
+        await wait_until(lambda: not a._pg().watchers, within=WITHIN)
+
+
+async def test_monitor_group_refuses_bad_arguments() -> None:
+    async with three_nodes() as (_, a, _b, _c):
+        with pytest.raises(ember.InvalidArgument):
+            a.monitor_group("", (await a.spawn(Member)))
+        with pytest.raises(ember.InvalidArgument):
+            a.monitor_group("room", "not a ref")  # type: ignore[arg-type]

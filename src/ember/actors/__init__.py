@@ -5,6 +5,7 @@ Everything here is re-exported by ``ember``; the layers above use only these nam
 
 from ._actor import Actor, check_actor_class
 from ._calls import NO_REPLY, Caller, ReplySink
+from ._current import sending_node
 from ._endpoint import TransportEndpoint
 from ._errors import (
     ActorExited,
@@ -64,4 +65,5 @@ __all__ = [
     "check_actor_class",
     "is_clean",
     "is_normal",
+    "sending_node",
 ]

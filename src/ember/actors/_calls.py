@@ -23,7 +23,7 @@ import enum
 import math
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from ._errors import AlreadyReplied, CallTimeout, EmberError, InvalidArgument
+from ._errors import ActorExited, AlreadyReplied, CallTimeout, EmberError, InvalidArgument
 
 if TYPE_CHECKING:
     import asyncio
@@ -175,6 +175,45 @@ class Caller(PendingCall):
             self._callee.kernel.stats.late_replies += 1
         else:
             sink.set_exception(error)
+
+    def forward(self, ref: ActorRef, message: Any) -> None:
+        """Hand this call to the actor ``ref`` of this node, as ``message``: its
+        ``handle_call(message, caller)`` answers it (OTP passes ``From`` on likewise).
+
+        Call it from ``handle_call`` and return ``NO_REPLY``. The call keeps its
+        deadline; from now on it fails if ``ref``'s actor ends before answering,
+        and is queued behind what that actor already has. If ``ref``'s actor is
+        not alive, the call fails with ``ActorExited("noproc")``.
+
+        Raises:
+            AlreadyReplied: this caller was already answered.
+            InvalidArgument: ``ref`` is not an ``ActorRef`` of this node.
+        """
+        # Imported here: these modules import this one.
+        from ._lifecycle import DEAD
+        from ._reasons import NOPROC
+        from ._ref import CALL, ActorRef
+
+        if self._replied:
+            raise AlreadyReplied(self._already_answered())
+        kernel = self._callee.kernel
+        if type(ref) is not ActorRef or ref.node != kernel.name:
+            raise InvalidArgument(
+                f"caller.forward needs a ref of an actor on node {kernel.name!r}, not {ref!r}"
+            )
+        cell = kernel.local_cell(ref)
+        if cell is None or cell.state is DEAD:
+            self._abort(ActorExited(NOPROC))
+            return
+        self._settle()  # no longer the first callee's to answer
+        self._replied = False
+        self._callee = cell
+        self._target = ref
+        calls = cell.calls
+        if calls is None:
+            calls = cell.calls = {}
+        calls[self] = None
+        cell.put((CALL, message, self))
 
     def _already_answered(self) -> str:
         return (

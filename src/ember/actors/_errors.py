@@ -37,7 +37,17 @@ __all__ = [
 
 
 class EmberError(Exception):
-    """The root of every error ember raises."""
+    """The root of every error ember raises.
+
+    ``exit_reason``: None for most errors. An error that gives one ends an actor
+    whose handler (or ``init``) raised it with that reason, as Erlang's
+    ``exit(Reason)`` does, instead of a ``Crash``, and without a crash report
+    (``ember.Fenced`` ends an entity with ``("fenced", epoch)``).
+    """
+
+    @property
+    def exit_reason(self) -> Any:
+        return None
 
 
 class CallTimeout(EmberError, TimeoutError):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ._actor import Actor
 from ._calls import NO_REPLY, Caller
 from ._current import CURRENT
-from ._errors import ActorExited, MailboxFull
+from ._errors import ActorExited, EmberError, MailboxFull
 from ._reasons import KILLED, NOPROC, Crash
 from ._ref import CALL, CAST, FAULT, INFO, ActorRef
 from ._reports import report_crash
@@ -235,6 +235,11 @@ class ActorCell:
         await self._exit()
 
     def _crashed(self, exc: BaseException, item: tuple[Any, ...] | None) -> None:
+        if isinstance(exc, EmberError) and exc.exit_reason is not None:
+            # Not a crash: the error names the reason the actor ends with.
+            if not self.interrupted:
+                self.exit_reason = exc.exit_reason
+            return
         crash = Crash.from_exception(exc)
         during = "init" if self.state is STARTING else _handler_name(item)
         actor = self.actor

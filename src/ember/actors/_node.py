@@ -22,7 +22,7 @@ from ._actor import Actor, check_actor_class
 from ._arguments import check_node_name, check_positive_int, check_seconds
 from ._current import CURRENT
 from ._endpoint import TransportEndpoint
-from ._errors import InvalidArgument, NodeNotRunning, SpawnFailed
+from ._errors import EmberError, InvalidArgument, NodeNotRunning, SpawnFailed
 from ._info import ActorInfo, describe
 from ._kernel import Kernel
 from ._lifecycle import ALIVE, DEAD, RUNNING, STARTING, ActorCell
@@ -182,10 +182,12 @@ class LocalNode:
             self._abandon_start(cell, SHUTDOWN)
             raise
         except BaseException as exc:  # any failure in init fails the spawn
-            crash = Crash.from_exception(exc)
-            report_crash(actor, name, crash, "init", args)
-            self._abandon_start(cell, crash)
-            raise SpawnFailed(crash) from exc
+            reason = exc.exit_reason if isinstance(exc, EmberError) else None
+            if reason is None:  # a crash (else the error names the reason: not a crash)
+                reason = Crash.from_exception(exc)
+                report_crash(actor, name, reason, "init", args)
+            self._abandon_start(cell, reason)
+            raise SpawnFailed(reason) from exc
         finally:
             CURRENT.reset(token)
         if cell.exit_reason is not ALIVE or cell.state is DEAD:

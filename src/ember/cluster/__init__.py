@@ -15,7 +15,7 @@ docs/clustering.md.
 from ._carrier import Carrier
 from ._class_paths import class_path, load_class
 from ._global_names import GlobalNames
-from ._groups import ProcessGroups
+from ._groups import GroupJoined, GroupLeft, ProcessGroups
 from ._membership import Member, MembershipSettings, NodeRefused
 from ._node import ClusterStatistics, Node
 from ._node_events import NodeDown, NodeUp
@@ -57,6 +57,8 @@ __all__ = [
     "ExitSignal",
     "GlobalNames",
     "Gossip",
+    "GroupJoined",
+    "GroupLeft",
     "Heartbeat",
     "InsecureAddress",
     "InsecureKeyFile",

@@ -18,22 +18,46 @@
 
 ``members_of`` lists this node's members first (in join order), then the other
 nodes' by node name. It reads local state: no message is sent.
+
+``monitor_group(group, watcher)`` is ``pg:monitor``: it returns the members now,
+and from then on the watcher actor receives ``GroupJoined(group, refs)`` and
+``GroupLeft(group, refs)`` each time this node's view of the group changes (a
+join or leave anywhere, a member that ended, a node lost), in the order this node
+saw the changes, until ``demonitor_group`` or the watcher's end.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from ember.actors import ActorRef, Down, InvalidArgument
 
 from ._replica import ReplicaServer, Replicated
 
-__all__ = ["GROUPS_SERVER", "GroupsServer", "ProcessGroups"]
+__all__ = ["GROUPS_SERVER", "GroupJoined", "GroupLeft", "GroupsServer", "ProcessGroups"]
 
 GROUPS_SERVER: Final = "$ember_groups"
 
 Groups = dict[str, list[ActorRef]]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupJoined:
+    """To a watcher of ``group`` (``node.monitor_group``): ``refs`` joined it."""
+
+    group: str
+    refs: tuple[ActorRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLeft:
+    """To a watcher of ``group``: ``refs`` left it (left, ended, or their node was lost)."""
+
+    group: str
+    refs: tuple[ActorRef, ...]
 
 
 class ProcessGroups(Replicated):
@@ -49,6 +73,9 @@ class ProcessGroups(Replicated):
         self.is_local_alive = is_local_alive
         self.local: Groups = {}
         self.replicas: dict[str, Groups] = {}
+        # watched group -> its watchers, and the members they were last told of
+        self.watchers: dict[str, dict[ActorRef, None]] = {}
+        self.told: dict[str, list[ActorRef]] = {}
 
     # ---- changes to our own groups (called through the Node) -------------------------------
 
@@ -62,6 +89,7 @@ class ProcessGroups(Replicated):
         self.local.setdefault(group, []).append(ref)
         self.publish(("join", group, ref))
         self._watch(ref)
+        self.tell_watchers()
 
     def leave(self, group: str, ref: ActorRef) -> bool:
         _check_group(group)
@@ -71,12 +99,14 @@ class ProcessGroups(Replicated):
         _remove_one(self.local, group, ref)
         self.publish(("leave", group, ref))
         self._watch(ref)
+        self.tell_watchers()
         return True
 
     def drop(self, ref: ActorRef) -> None:
         """``ref`` ended: remove it from every group it is in."""
         if _remove_all(self.local, ref):
             self.publish(("drop", ref))
+            self.tell_watchers()
 
     def _watch(self, ref: ActorRef) -> None:
         if self.me is not None:
@@ -118,6 +148,7 @@ class ProcessGroups(Replicated):
                 if isinstance(group, str) and refs:
                     groups[group] = refs
         self.replicas[node] = groups
+        self.tell_watchers()
 
     def apply(self, node: str, op: Any) -> None:
         groups = self.replicas.setdefault(node, {})
@@ -128,9 +159,56 @@ class ProcessGroups(Replicated):
                 _remove_one(groups, group, ref)
             case ("drop", ActorRef() as ref):
                 _remove_all(groups, ref)
+        self.tell_watchers()
 
     def forget(self, node: str) -> None:
         self.replicas.pop(node, None)
+        self.tell_watchers()
+
+    # ---- watchers (pg:monitor) ---------------------------------------------------------
+
+    def monitor(self, group: str, watcher: ActorRef) -> list[ActorRef]:
+        _check_group(group)
+        if not isinstance(watcher, ActorRef):
+            raise InvalidArgument(f"monitor_group needs the watcher's ActorRef, not {watcher!r}")
+        members = self.members_of(group)
+        self.watchers.setdefault(group, {})[watcher] = None
+        self.told[group] = members
+        if self.me is not None:
+            self.me.send(("$watch_watcher", watcher))
+        return list(members)
+
+    def demonitor(self, group: str, watcher: ActorRef) -> bool:
+        watchers = self.watchers.get(group)
+        if watchers is None or watchers.pop(watcher, 1) is not None:
+            return False
+        if not watchers:
+            del self.watchers[group]
+            del self.told[group]
+        return True
+
+    def drop_watcher(self, watcher: ActorRef) -> None:
+        for group in [g for g, watchers in self.watchers.items() if watcher in watchers]:
+            self.demonitor(group, watcher)
+
+    def watches(self, watcher: ActorRef) -> bool:
+        return any(watcher in watchers for watchers in self.watchers.values())
+
+    def tell_watchers(self) -> None:
+        """Tell each watcher how its group changed since it was last told."""
+        for group, watchers in self.watchers.items():
+            now = self.members_of(group)
+            before = self.told[group]
+            if now == before:
+                continue
+            self.told[group] = now
+            gone = tuple((Counter(before) - Counter(now)).elements())
+            came = tuple((Counter(now) - Counter(before)).elements())
+            for watcher in list(watchers):
+                if gone:
+                    watcher.send(GroupLeft(group, gone))
+                if came:
+                    watcher.send(GroupJoined(group, came))
 
 
 class GroupsServer(ReplicaServer):
@@ -142,6 +220,7 @@ class GroupsServer(ReplicaServer):
     async def init(self, state: Replicated, cluster: Any) -> None:
         await super().init(state, cluster)
         self._monitors: dict[ActorRef, int] = {}
+        self._watcher_monitors: dict[ActorRef, int] = {}
 
     async def handle_more(self, message: Any) -> None:
         match message:
@@ -151,10 +230,16 @@ class GroupsServer(ReplicaServer):
                     self._monitors[ref] = self.monitor(ref)
                 elif watched and not self.state.holds(ref):
                     self.demonitor(self._monitors.pop(ref))
+            case ("$watch_watcher", ActorRef() as watcher):
+                if watcher not in self._watcher_monitors and self.state.watches(watcher):
+                    self._watcher_monitors[watcher] = self.monitor(watcher)
             case Down(id=monitor_id, ref=ref):
                 if self._monitors.get(ref) == monitor_id:
                     del self._monitors[ref]
                     self.state.drop(ref)
+                if self._watcher_monitors.get(ref) == monitor_id:
+                    del self._watcher_monitors[ref]
+                    self.state.drop_watcher(ref)
 
 
 def _check_group(group: Any) -> None:

@@ -68,6 +68,22 @@ class Registries:
         """Every group with at least one member, on any live node."""
         return self._pg().groups()
 
+    def monitor_group(self, group: str, watcher: ActorRef) -> list[ActorRef]:
+        """Watch ``group`` (OTP's ``pg:monitor``): returns its members now; from then on
+        the actor ``watcher`` receives ``GroupJoined(group, refs)`` and
+        ``GroupLeft(group, refs)`` each time this node's view of the group changes,
+        in the order this node saw the changes, until ``demonitor_group`` or the
+        watcher's end. A watcher of several groups is told of each.
+
+        Raises:
+            InvalidArgument: ``group`` is not a non-empty str, or ``watcher`` not a ref.
+        """
+        return self._pg().monitor(group, watcher)
+
+    def demonitor_group(self, group: str, watcher: ActorRef) -> bool:
+        """Stop telling ``watcher`` of ``group``; False if it was not watching it."""
+        return self._pg().demonitor(group, watcher)
+
     # ---- global names (see _global_names) ----------------------------------------------------
 
     def _global(self) -> GlobalNames:
