@@ -22,6 +22,7 @@ from ._node_events import NodeDown, NodeUp
 from ._phi import PhiAccrualDetector, PhiSettings
 from ._remote import RemoteLayer
 from ._security import InsecureAddress, InsecureKeyFile, KeyNotFound, Security, write_keys
+from ._term_codec import TermCodec
 from ._type_registry import TypeRegistry
 from ._wire import PROTOCOL_VERSION, Encoder, Envelope, UndecodableSignal
 from ._wire_decoding import decode_frame
@@ -81,6 +82,7 @@ __all__ = [
     "Security",
     "Send",
     "Signal",
+    "TermCodec",
     "TypeRegistry",
     "UndecodableMessage",
     "UndecodableSignal",
