@@ -126,10 +126,48 @@ async def test_a_forwarded_call_keeps_its_deadline(placement: Placement) -> None
         await front.call(("hold", 2), timeout=0.2)
 
 
-async def test_forward_refuses_a_ref_of_another_node(placement: Placement) -> None:
+async def test_forward_refuses_what_is_not_a_ref(placement: Placement) -> None:
     front, _ = await _front_and_worker(placement)
-    elsewhere = await placement.here.spawn(Worker)
+    assert "caller.forward needs an ActorRef" in await front.call(("bad", "not a ref"))
+
+
+class Relayer(ember.Actor):
+    """Sends a note to the target, then hands the call to it: both must arrive in order."""
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        target, body = message
+        target.cast(("before", body))
+        caller.forward(target, body)
+        return ember.NO_REPLY
+
+
+async def test_a_call_forwarded_to_another_node_is_answered_from_there_in_order(
+    placement: Placement,
+) -> None:
+    """The relay runs here, the worker there, the caller here: the call crosses twice."""
+    worker = await placement.spawn_there(Worker)
+    relay = await placement.here.spawn(Relayer)
+    for n in range(5):
+        assert await relay.call((worker, n)) == ("worked", n)
+    seen = await worker.call("seen")
+    assert seen == [x for n in range(5) for x in (("before", n), n)]
+
+
+async def test_a_call_forwarded_to_another_node_fails_as_a_call_there_would(
+    placement: Placement,
+) -> None:
+    worker = await placement.spawn_there(Worker)
+    relay = await placement.here.spawn(Relayer)
+    with pytest.raises(ember.ActorExited) as exited:
+        await relay.call((worker, ("crash", 1)))
+    assert isinstance(exited.value.reason, ember.Crash)
+    gone = await placement.spawn_there(Worker)
+    await placement.there.stop(placement.from_there(gone))
+    with pytest.raises(ember.ActorExited) as exited:
+        await relay.call((gone, "x"))
+    assert exited.value.reason == "noproc"
+    holder = await placement.spawn_there(Worker)
+    with pytest.raises(ember.CallTimeout):
+        await relay.call((holder, ("hold", 3)), timeout=0.2)
     if placement.remote:
-        message = await front.call(("bad", placement.from_there(elsewhere)))
-        assert "caller.forward needs a ref of an actor on node" in message
-    assert "caller.forward needs a ref" in await front.call(("bad", "not a ref"))
+        await wait_until(lambda: placement.here.statistics().remote_calls_waiting == 0, within=5.0)

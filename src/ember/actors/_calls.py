@@ -23,15 +23,24 @@ import enum
 import math
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from ._errors import ActorExited, AlreadyReplied, CallTimeout, EmberError, InvalidArgument
+from ._errors import AlreadyReplied, CallTimeout, EmberError, InvalidArgument
 
 if TYPE_CHECKING:
     import asyncio
 
     from ._lifecycle import ActorCell
     from ._ref import ActorRef
+    from ._transport import Transport
 
-__all__ = ["NO_REPLY", "Caller", "DeadlineBuckets", "PendingCall", "ReplySink", "make_caller"]
+__all__ = [
+    "NO_REPLY",
+    "Caller",
+    "DeadlineBuckets",
+    "PendingCall",
+    "Relay",
+    "ReplySink",
+    "make_caller",
+]
 
 
 class _NoReply(enum.Enum):
@@ -177,43 +186,23 @@ class Caller(PendingCall):
             sink.set_exception(error)
 
     def forward(self, ref: ActorRef, message: Any) -> None:
-        """Hand this call to the actor ``ref`` of this node, as ``message``: its
+        """Hand this call on to the actor ``ref``, as ``message``: its
         ``handle_call(message, caller)`` answers it (OTP passes ``From`` on likewise).
 
-        Call it from ``handle_call`` and return ``NO_REPLY``. The call keeps its
-        deadline; from now on it fails if ``ref``'s actor ends before answering,
-        and is queued behind what that actor already has. If ``ref``'s actor is
-        not alive, the call fails with ``ActorExited("noproc")``.
+        Call it from ``handle_call`` and return ``NO_REPLY``. ``ref`` may be on
+        any node. The call keeps its deadline; from now on it fails as a call to
+        ``ref`` would (``ActorExited`` if that actor ends before answering or is
+        not alive, ``"noconnection"`` if its node is lost), and it is queued
+        behind what this actor already sent to ``ref``: a ``send`` to ``ref``
+        followed by ``forward`` to ``ref`` arrive in that order.
 
         Raises:
-            AlreadyReplied: this caller was already answered.
-            InvalidArgument: ``ref`` is not an ``ActorRef`` of this node.
+            AlreadyReplied: this caller was already answered (or forwarded).
+            InvalidArgument: ``ref`` is not an ``ActorRef``.
         """
-        # Imported here: these modules import this one.
-        from ._lifecycle import DEAD
-        from ._reasons import NOPROC
-        from ._ref import CALL, ActorRef
-
         if self._replied:
             raise AlreadyReplied(self._already_answered())
-        kernel = self._callee.kernel
-        if type(ref) is not ActorRef or ref.node != kernel.name:
-            raise InvalidArgument(
-                f"caller.forward needs a ref of an actor on node {kernel.name!r}, not {ref!r}"
-            )
-        cell = kernel.local_cell(ref)
-        if cell is None or cell.state is DEAD:
-            self._abort(ActorExited(NOPROC))
-            return
-        self._settle()  # no longer the first callee's to answer
-        self._replied = False
-        self._callee = cell
-        self._target = ref
-        calls = cell.calls
-        if calls is None:
-            calls = cell.calls = {}
-        calls[self] = None
-        cell.put((CALL, message, self))
+        self._callee.kernel.forward_call(self, ref, message)
 
     def _already_answered(self) -> str:
         return (
@@ -268,6 +257,43 @@ class DeadlineBuckets:
         bucket = self._buckets.pop(key, None)
         if not bucket:
             return
-        for call in bucket:
+        for call in list(bucket):  # a relay's expiry takes itself out of the bucket
             call._expire()
         bucket.clear()
+
+
+class Relay:
+    """The sink of a call handed on to another node (``Caller.forward``): it settles
+    the first caller's sink, and ends the call on the transport and at its deadline."""
+
+    __slots__ = ("_ended", "_sink", "call_id", "ref", "transport", "waiting")
+
+    def __init__(self, sink: ReplySink, transport: Transport, ref: ActorRef) -> None:
+        self._sink = sink
+        self._ended = False
+        self.transport = transport
+        self.ref = ref
+        self.call_id = 0
+        self.waiting: PendingCall | None = None
+
+    def done(self) -> bool:
+        # Only its own end: a relay whose first caller gave up must still be ended
+        # (on the transport, and at its deadline).
+        return self._ended
+
+    def set_result(self, value: Any, /) -> None:
+        self._end()
+        if not self._sink.done():
+            self._sink.set_result(value)
+
+    def set_exception(self, error: BaseException, /) -> None:
+        self._end()
+        if not self._sink.done():
+            self._sink.set_exception(error)
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.transport.end_call(self.ref, self.call_id)
+            if self.waiting is not None:
+                self.waiting._unbucket()

@@ -23,10 +23,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ._arguments import check_seconds
-from ._calls import DeadlineBuckets, PendingCall, make_caller
+from ._calls import Caller, DeadlineBuckets, PendingCall, Relay, make_caller
 from ._current import CURRENT, SHARED
 from ._endpoint import TransportEndpoint
-from ._errors import ActorExited, CallingSelf
+from ._errors import ActorExited, CallingSelf, InvalidArgument
 from ._exit_signals import Exit, ExitAction, exit_signal_action
 from ._gc import GcPolicy
 from ._lifecycle import DEAD, ActorCell
@@ -211,6 +211,31 @@ class Kernel:
         finally:
             transport.end_call(ref, call_id)
             waiting._unbucket()
+
+    def forward_call(self, caller: Caller, ref: ActorRef, message: Any) -> None:
+        """``caller.forward``: see ``Caller.forward`` for the contract."""
+        if type(ref) is not ActorRef:
+            raise InvalidArgument(f"caller.forward needs an ActorRef, not {ref!r}")
+        target = self.route(ref)
+        caller._settle()  # the first callee no longer answers it
+        if isinstance(target, ActorCell):
+            caller._replied = False
+            caller._callee = target
+            caller._target = ref
+            calls = target.calls
+            if calls is None:
+                calls = target.calls = {}
+            calls[caller] = None
+            target.put((CALL, message, caller))
+            return
+        relay = Relay(caller._sink, target, ref)
+        now = time.monotonic()
+        deadline = caller._deadline
+        left = None if deadline == math.inf else max(0.0, deadline - now)
+        relay.call_id = target.call_remote(ref, message, left, relay)
+        if not relay.done():
+            relay.waiting = PendingCall(relay, deadline, ref)
+            self.deadlines.add(relay.waiting, now)
 
     # ---- exit signals and the end of an actor -----------------------------------------
 

@@ -314,6 +314,19 @@ class LocalNode:
         target.put_signal((FAULT, error))
         return True
 
+    def stop_when_done(self, ref: ActorRef, reason: Any = NORMAL) -> bool:
+        """End the live local actor ``ref`` with ``reason`` once it has handled the
+        messages already in its mailbox (what arrives later is not handled: calls
+        fail with ``ActorExited(reason)``, the rest are dead letters). ``terminate``
+        runs, as for ``stop``. Returns False if ``ref`` is not a live actor of this
+        node. Unlike ``stop`` it does not wait for the end.
+        """
+        target = self._kernel.route(ref)
+        if not isinstance(target, ActorCell):
+            return False
+        target.put_signal((FAULT, _StopHere(reason)))
+        return True
+
     # ---- observability ------------------------------------------------------------------------
 
     @property
@@ -344,3 +357,11 @@ class LocalNode:
         """True if ``ref`` is a live actor of this node."""
         cell = self._kernel.local_cell(ref)
         return cell is not None and cell.state is not DEAD
+
+
+class _StopHere(EmberError):
+    """Queued by ``stop_when_done``: ends the actor with ``reason`` where it stands."""
+
+    @property
+    def exit_reason(self) -> Any:
+        return self.args[0]

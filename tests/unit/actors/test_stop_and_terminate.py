@@ -262,3 +262,39 @@ async def test_a_handler_whose_task_is_cancelled_crashes_the_actor(node: ember.N
     down = await probe.receive(ember.Down)
     assert isinstance(down.reason, ember.Crash)
     assert down.reason.type_name == "CancelledError"
+
+
+# ---- stop_when_done ------------------------------------------------------------------------
+
+
+class Tally(ember.Actor):
+    async def init(self, log: list[Any]) -> None:
+        self.log = log
+
+    async def handle_cast(self, message: Any) -> None:
+        self.log.append(message)
+
+    async def terminate(self, reason: Any) -> None:
+        self.log.append(("terminate", reason))
+
+
+async def test_stop_when_done_handles_what_is_queued_then_ends_with_the_reason(
+    node: ember.Node,
+) -> None:
+    log: list[Any] = []
+    ref = await node.spawn(Tally, log)
+    probe = await Probe.start(node)
+    probe.monitor(ref)
+    for n in range(5):
+        ref.cast(n)
+    assert node.stop_when_done(ref, ("shutdown", "passivated"))
+    ref.cast("too late")
+    down = await probe.receive(ember.Down)
+    assert down.reason == ("shutdown", "passivated")
+    assert log == [0, 1, 2, 3, 4, ("terminate", ("shutdown", "passivated"))]
+
+
+async def test_stop_when_done_of_a_dead_actor_is_false(node: ember.Node) -> None:
+    ref = await node.spawn(Tally, [])
+    await node.stop(ref)
+    assert not node.stop_when_done(ref)
