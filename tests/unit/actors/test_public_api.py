@@ -68,6 +68,7 @@ ACTORS_PACKAGE = (ACTOR_LAYER - {"Node"}) | {
     "CAST",
     "INFO",
     "is_normal",
+    "sending_node",
 }
 
 
