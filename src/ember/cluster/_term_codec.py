@@ -1,7 +1,7 @@
 """``TermCodec``: one value to bytes and back, by the wire's rules.
 
 What a node can send it can also store: the same plain data, refs and
-registered types (``TypeRegistry``), checked the same way, never pickle. The
+registered types (``TypeRegistry``), checked the same way, nothing unpickled. The
 entity layer keeps an entity's state with it.
 """
 
