@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import ember
+from ember.entities import _placement as placement
 from ember.entities._placement import (
     DEFAULT_SHARDS,
     PlacementTable,
@@ -105,6 +106,32 @@ def test_owner_of_one_node_is_that_node() -> None:
 def test_owner_of_ignores_order_and_duplicates() -> None:
     for shard in range(64):
         assert owner_of(shard, ["c", "a", "b", "a"]) == owner_of(shard, ("a", "b", "c"))
+
+
+class ConstantHash:
+    """A stand-in for ``hashlib.blake2b`` under which every weight ties.
+
+    BLAKE2b-64 weights never tie in practice; this shows the tie rule.
+    """
+
+    def __init__(self, data: bytes = b"", *, digest_size: int) -> None:
+        self.digest_size = digest_size
+
+    def copy(self) -> ConstantHash:
+        return self
+
+    def update(self, data: bytes) -> None:
+        pass
+
+    def digest(self) -> bytes:
+        return bytes(self.digest_size)
+
+
+def test_equal_weights_go_to_the_name_that_sorts_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(placement, "blake2b", ConstantHash)
+    assert owner_of(0, ["c", "b", "é", "a"]) == "a"
+    table = PlacementTable.build(["c", "b", "é", "a"], shards=4)
+    assert [table.owner(shard) for shard in range(4)] == ["a"] * 4
 
 
 @pytest.mark.parametrize("shard", [-1, True, 1.0, "0", None])
@@ -285,6 +312,15 @@ def test_building_1024_shards_over_ten_nodes_takes_milliseconds() -> None:
 )
 def test_least_loaded_is_pinned(loads: dict[str, int], chosen: str) -> None:
     assert least_loaded(loads, "room-1") == chosen
+
+
+def test_least_loaded_of_equal_weights_and_loads_is_the_name_that_sorts_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(placement, "blake2b", ConstantHash)
+    assert least_loaded({"c": 1, "b": 1, "a": 1}, "room-1") == "a"
+    assert least_loaded({"c": 1, "b": 0, "a": 1}, "room-1") == "b"  # the choices: a, then b
+    assert least_loaded({"c": 0, "b": 1, "a": 1}, "room-1") == "a"  # c is not a choice
 
 
 def test_least_loaded_of_one_candidate_is_that_candidate() -> None:
