@@ -1,8 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Each sets itself up, once:
 # the demo installs ember alone, the tests add their tools (and the benchmarks' peers).
-# Run from another make (CI's `make test` runs the demo test), make would print
-# "Entering directory" around the demo's own output.
-MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
