@@ -40,7 +40,10 @@ def test_make_demo_installs_only_ember_quietly_and_runs_the_tour(tmp_path: Path)
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     copy = fresh_copy(tmp_path / "ember")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # A user types `make demo` at a shell: no virtualenv, and no outer make (CI's
+    # `make test` runs this test, and a nested make prints "Entering directory").
+    outer = ("PYTHONPATH", "VIRTUAL_ENV", "MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     done = subprocess.run(
         ["make", "demo", f"PYTHON={sys.executable}"],
         cwd=copy, env=env, capture_output=True, text=True, timeout=600, check=False,
