@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from postgres_server import MISSING, Databases, PostgresServer, find_binaries
 
 import ember
+from postgres_server import MISSING, Databases, PostgresServer, find_binaries
 
 pytest_plugins = ["pytester"]  # for the tests of ember.testing.pytest_plugin
 

@@ -16,6 +16,7 @@ them when the test ends.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -133,10 +134,8 @@ class PostgresServer:
 
 
 def _signal(pid: int, number: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it has ended already
         os.kill(pid, number)
-    except ProcessLookupError:
-        pass
 
 
 class Databases:

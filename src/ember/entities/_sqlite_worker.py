@@ -14,6 +14,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from typing import Any, Final
 
 from ._batches import Operation, settle
@@ -88,7 +89,7 @@ class SqliteWorker:
         connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            connection.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal(connection)
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("BEGIN IMMEDIATE")
             SqliteOperations(connection, record_history=self.record_history).create_schema()
@@ -97,6 +98,25 @@ class SqliteWorker:
             connection.close()
             raise
         return connection
+
+    def _enable_wal(self, connection: sqlite3.Connection) -> None:
+        """Switch the file to WAL, waiting up to ``busy_timeout`` for other processes.
+
+        SQLite answers a journal-mode change that meets another connection's lock
+        with "database is locked" at once, without its busy handler (two processes
+        opening a new file together see it), so this waits itself, on this thread.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL").fetchall()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def _serve(self, operations: SqliteOperations) -> None:
         stopping = False

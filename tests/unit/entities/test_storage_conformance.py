@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from postgres_server import Databases
 
 from ember.entities import PostgresStorage, SqliteStorage
 from ember.testing import STORAGE_CHECKS, check_storage
+from postgres_server import Databases
 
 
 @pytest.mark.parametrize("check", STORAGE_CHECKS)
