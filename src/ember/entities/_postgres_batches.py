@@ -58,6 +58,8 @@ def is_unavailable(error: BaseException) -> bool:
     """Whether ``error`` says the database cannot serve now (not a bug in a statement)."""
     if isinstance(error, OSError | TimeoutError | asyncpg.PostgresConnectionError):
         return True
+    if isinstance(error, asyncpg.InternalClientError):  # a session the server ended under it
+        return True  # (asyncpg issue 1069)
     if isinstance(error, asyncpg.InterfaceError):  # "connection is closed", "pool is closing"
         return not isinstance(error, asyncpg.DataError | asyncpg.ClientConfigurationError)
     sqlstate = getattr(error, "sqlstate", None) or ""
@@ -116,7 +118,12 @@ class PostgresBatches:
         results: dict[int, Any] = {}
         try:
             async with self.pool.acquire(timeout=self.timeout) as connection:
-                await self._run_batch(connection, batch, results)
+                try:
+                    await self._run_batch(connection, batch, results)
+                except Exception as error:
+                    if is_unavailable(error):  # never hand a broken connection back to the pool
+                        connection.terminate()
+                    raise
         except Exception as error:  # the connection itself failed: all unanswered get it
             for operation in batch:
                 if id(operation) not in results:

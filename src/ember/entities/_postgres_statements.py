@@ -6,7 +6,10 @@ under READ COMMITTED because every write is one row-level ``UPDATE`` (or
 ``INSERT … ON CONFLICT DO UPDATE``) whose condition PostgreSQL re-checks on the
 newest row version once it holds the row's lock; nothing is read first and
 written after. A claim reads the owner's lease ``FOR SHARE`` so it sees the
-newest lease, not its snapshot's. The time is the server's ``clock_timestamp()``.
+newest lease, not its snapshot's (waiting for a renewal being committed); the
+``OFFSET 0`` keeps the planner from filtering the lease by time before it is
+locked, which would judge by the snapshot again. The time is the server's
+``clock_timestamp()``.
 
 Imported only once asyncpg is known to be installed.
 """
@@ -70,7 +73,7 @@ ON CONFLICT (kind, key) DO UPDATE
     OR NOT EXISTS (
         SELECT 1 FROM (SELECT lease.lease_until FROM ember_node_lease AS lease
                         WHERE lease.node = e.owner AND lease.incarnation = e.owner_incarnation
-                          FOR SHARE) AS newest
+                       OFFSET 0 FOR SHARE) AS newest
          WHERE newest.lease_until > clock_timestamp())
 RETURNING e.kind, e.key, e.epoch, e.state
 """
