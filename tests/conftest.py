@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 import ember
-from postgres_server import MISSING, Databases, PostgresServer, find_binaries
+from postgres_server import Databases, PostgresServer, require_binaries
 
 pytest_plugins = ["pytester"]  # for the tests of ember.testing.pytest_plugin
 
@@ -25,10 +25,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
     Fails, never skips, when the server binaries are missing: CI installs them.
     """
-    binaries = find_binaries()
-    if binaries is None:
-        pytest.fail(MISSING, pytrace=False)
-    server = PostgresServer(binaries)
+    server = PostgresServer(require_binaries())
     try:
         server.start()
         yield server

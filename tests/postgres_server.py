@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 USER = "ember"
 MISSING = (
     "the PostgreSQL server binaries (initdb, postgres) are not under "
@@ -34,14 +36,22 @@ MISSING = (
 )
 
 
-def find_binaries() -> Path | None:
-    """The newest ``/usr/lib/postgresql/<version>/bin`` with initdb and postgres."""
+def find_binaries(root: Path = Path("/usr/lib/postgresql")) -> Path | None:
+    """The newest ``<root>/<version>/bin`` with initdb and postgres, or None."""
     found = [
         path
-        for path in Path("/usr/lib/postgresql").glob("*/bin")
+        for path in root.glob("*/bin")
         if (path / "initdb").exists() and (path / "postgres").exists()
     ]
-    return max(found, key=lambda path: int(path.parent.name), default=None)
+    return max(found, key=lambda path: float(path.parent.name), default=None)
+
+
+def require_binaries(root: Path = Path("/usr/lib/postgresql")) -> Path:
+    """The server binaries, or a failed test (never a skip) saying how to get them."""
+    binaries = find_binaries(root)
+    if binaries is None:
+        pytest.fail(MISSING, pytrace=False)
+    return binaries
 
 
 def free_port() -> int:
