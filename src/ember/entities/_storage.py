@@ -33,6 +33,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 __all__ = ["Granted", "HeldBy", "Storage", "StoredEntity", "Write"]
 
@@ -196,7 +197,7 @@ class Storage(ABC):
             InvalidArgument: the storage was made without ``record_history=True``.
         """
 
-    async def __aenter__(self) -> Storage:
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
