@@ -50,7 +50,8 @@ from .actors import (
     UnhandledMessage,
     is_clean,
 )
-from .cluster import Node, NodeDown, NodeUp
+from .cluster import NodeDown, NodeUp
+from .entities import Entity, EntityRef, Fenced, Node
 from .supervisors import Application, ChildSpec, DynamicSupervisor, Supervisor
 
 __version__ = "0.1.0"
@@ -71,7 +72,10 @@ __all__ = [
     "Down",
     "DynamicSupervisor",
     "EmberError",
+    "Entity",
+    "EntityRef",
     "Exit",
+    "Fenced",
     "InvalidArgument",
     "MailboxFull",
     "NameTaken",

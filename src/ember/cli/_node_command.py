@@ -15,6 +15,7 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import Any
 
 import ember
 from ember.cluster import load_class
@@ -62,6 +63,21 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         metavar="MODULE:CLASS",
         help="an ember.Application (the node's root supervisor) to run on this node; "
         "its module must be importable here (installed, or on PYTHONPATH)",
+    )
+    node.add_argument(
+        "--storage",
+        metavar="URL",
+        help="where entities keep their state and this node its lease: sqlite:///FILE.db "
+        "(relative), sqlite:////ABS/FILE.db, or postgresql://USER@HOST:PORT/DB; "
+        "needed to host entities (docs/entities.md)",
+    )
+    node.add_argument(
+        "--entity",
+        action="append",
+        default=[],
+        metavar="KIND=MODULE:CLASS[,eager][,passivate_after=S][,max_active=N]",
+        help="host entity kind KIND with the ember.Entity class MODULE:CLASS (importable "
+        "here); needs --storage; repeat it for several kinds",
     )
     node.add_argument(
         "--allow-chaos",
@@ -112,8 +128,23 @@ async def run_node(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     app_class = load_application(args.app) if args.app else None
+    kinds = [parse_entity_option(text) for text in args.entity]
+    if kinds and not args.storage:
+        raise CommandError("--entity needs --storage URL: entities keep their state there")
     faults = FaultPlan(seed=0) if args.allow_chaos else None
-    node = make_node(args.name, listen=args.listen, seeds=args.seed, keys=args.keys, faults=faults)
+    node = make_node(
+        args.name,
+        listen=args.listen,
+        seeds=args.seed,
+        keys=args.keys,
+        faults=faults,
+        storage=args.storage,
+    )
+    for kind, cls, options in kinds:
+        try:
+            node.entities(kind, cls, **options)
+        except ember.EmberError as error:
+            raise CommandError(f"--entity {kind}: {error}") from error
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -132,6 +163,7 @@ async def run_node(args: argparse.Namespace) -> int:
             await _start_application(app, node)
         declared_down, refused = asyncio.Event(), asyncio.Event()
         node.on_declared_down(declared_down.set)
+        node.on_lease_lost(lambda why: declared_down.set())
         node.on_refused(lambda reason: refused.set())
         print(f"ember node {node.name} listening on {node.remote.carrier.address}", flush=True)
         ends = [stop.wait(), declared_down.wait(), refused.wait()]
@@ -156,6 +188,39 @@ async def run_node(args: argparse.Namespace) -> int:
     if app_failed:
         return ExitStatus.APPLICATION_GAVE_UP  # the application's tree gave up: restart
     return ExitStatus.OK
+
+
+def parse_entity_option(text: str) -> tuple[str, type[ember.Entity], dict[str, Any]]:
+    """``--entity KIND=MODULE:CLASS[,eager][,passivate_after=S][,max_active=N]``."""
+    kind, equals, rest = text.partition("=")
+    if not equals or not kind or not rest:
+        raise CommandError(f"--entity {text}: give KIND=MODULE:CLASS, like player=game:Player")
+    path, *flags = rest.split(",")
+    options: dict[str, Any] = {}
+    for flag in flags:
+        name, _, value = flag.partition("=")
+        try:
+            if name == "eager" and not value:
+                options["eager"] = True
+            elif name == "passivate_after":
+                options["passivate_after"] = None if value == "never" else float(value)
+            elif name == "max_active":
+                options["max_active"] = int(value)
+            else:
+                raise ValueError(name)
+        except ValueError:
+            raise CommandError(
+                f"--entity {text}: {flag!r} is not an option; give eager, "
+                "passivate_after=SECONDS (or never) or max_active=N"
+            ) from None
+    try:
+        cls = load_class(path, ember.Entity)
+    except LookupError as error:
+        raise CommandError(
+            f"--entity {text}: {error}: the class must be an ember.Entity importable on this "
+            "node (install it, or start the node with PYTHONPATH=DIR)"
+        ) from error
+    return kind, cls, options
 
 
 async def _start_application(app: ember.Application, node: ember.Node) -> None:

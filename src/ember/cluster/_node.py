@@ -118,6 +118,8 @@ class Node(Registries, LocalNode):
         self._carrier: Carrier | None = None
         self._node_watchers: dict[str, set[ActorRef]] = {}
         self._up_watchers: set[ActorRef] = set()
+        # A local node keeps one too: what it stores (entity state) is encoded with it.
+        self._registry = registry or TypeRegistry()
         if listen is None and carrier is None:
             if seeds or security is not None:
                 raise InvalidArgument("seeds and security need listen=ADDRESS: a node to join with")
@@ -132,7 +134,7 @@ class Node(Registries, LocalNode):
         keys = getattr(security, "node_for_key", None)
         self._carrier = carrier
         self._membership = Membership(name, carrier, list(seeds), membership, keys=keys)
-        self._remote = RemoteLayer(carrier, self._membership, registry=registry)
+        self._remote = RemoteLayer(carrier, self._membership, registry=self._registry)
         self._membership.on_down.append(self._node_went_down)
         self._membership.on_up.append(self._node_came_up)
         super().__init__(name, transport=self._remote, **options)
@@ -144,10 +146,8 @@ class Node(Registries, LocalNode):
 
     @property
     def registry(self) -> TypeRegistry:
-        """The message types this node can send and receive."""
-        if self._remote is None:
-            raise InvalidArgument("a local node has no wire registry; give listen=ADDRESS")
-        return self._remote.registry
+        """The message types this node can send and receive, and store as entity state."""
+        return self._registry
 
     @property
     def remote(self) -> RemoteLayer:

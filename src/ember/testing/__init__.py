@@ -9,6 +9,7 @@
 - :class:`FaultyCarrier` and :class:`FaultPlan`: wrap any carrier to drop,
   delay, duplicate or partition chosen links, and to kill or pause a node.
 - :func:`check_carrier`: the conformance suite every carrier must pass.
+- :func:`check_storage`: the conformance suite every entity storage must pass.
 - :class:`LocalCluster`: N real ``ember node`` processes and a client node,
   with SIGKILL, SIGSTOP and SIGCONT.
 """
@@ -20,10 +21,12 @@ from ._faults import FaultPlan, FaultyCarrier
 from ._local_cluster import LocalCluster
 from ._memory import MemoryCarrier, MemoryNetwork
 from ._probe import Probe
+from ._storage_checks import STORAGE_CHECKS, StorageContractError, check_storage
 from ._wait import WaitTimeout, wait_until
 
 __all__ = [
     "CARRIER_CHECKS",
+    "STORAGE_CHECKS",
     "CarrierContractError",
     "FaultPlan",
     "FaultyCarrier",
@@ -31,8 +34,10 @@ __all__ = [
     "MemoryCarrier",
     "MemoryNetwork",
     "Probe",
+    "StorageContractError",
     "WaitTimeout",
     "check_carrier",
+    "check_storage",
     "wait_until",
 ]
 

@@ -73,12 +73,15 @@ ACTORS_PACKAGE = (ACTOR_LAYER - {"Node"}) | {
 
 
 # What ember re-exports from the cluster layer (and the root: ember.run), exactly.
-CLUSTER_LAYER = {"Node", "NodeDown", "NodeUp", "run"}
+CLUSTER_LAYER = {"NodeDown", "NodeUp", "run"}
+
+# What ember re-exports from the entities layer: its Node is ember.Node.
+ENTITIES_LAYER = {"Node", "Entity", "EntityRef", "Fenced"}
 
 
 def test_ember_all_is_pinned() -> None:
     supervision = set(ember.__all__) & set(ember.supervisors.__all__)
-    assert set(ember.__all__) - supervision == ACTOR_LAYER | CLUSTER_LAYER
+    assert set(ember.__all__) - supervision == ACTOR_LAYER | CLUSTER_LAYER | ENTITIES_LAYER
 
 
 def test_ember_all_has_no_duplicates_and_is_sorted() -> None:
@@ -95,8 +98,9 @@ def test_every_exported_name_resolves() -> None:
         assert getattr(ember, name) is not None, name
 
 
-def test_node_is_the_cluster_node_built_on_the_local_node() -> None:
-    assert ember.Node is ember.cluster.Node
+def test_node_is_the_entities_node_built_on_the_cluster_node() -> None:
+    assert ember.Node is ember.entities.Node
+    assert issubclass(ember.Node, ember.cluster.Node)
     assert issubclass(ember.Node, ember.actors.LocalNode)
 
 

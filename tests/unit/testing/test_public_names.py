@@ -15,8 +15,11 @@ PUBLIC = {
     "MemoryCarrier",
     "MemoryNetwork",
     "Probe",
+    "STORAGE_CHECKS",
+    "StorageContractError",
     "WaitTimeout",
     "check_carrier",
+    "check_storage",
     "wait_until",
 }
 
@@ -33,7 +36,7 @@ def test_public_classes_and_functions_report_module_ember_testing() -> None:
         if inspect.isclass(getattr(ember.testing, name))
         or inspect.isfunction(getattr(ember.testing, name))
     }
-    assert set(named) == PUBLIC - {"CARRIER_CHECKS"}
+    assert set(named) == PUBLIC - {"CARRIER_CHECKS", "STORAGE_CHECKS"}
     wrong = {
         name: obj.__module__ for name, obj in named.items() if obj.__module__ != "ember.testing"
     }

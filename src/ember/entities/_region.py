@@ -1,0 +1,752 @@
+"""``Region``: one entity kind on one hosting node: its activations and their messages.
+
+Every hosting node runs one region per kind (a member of the kind's process
+group, which is how the other nodes find it). A message for a key reaches the
+region of the node its shard is placed on (``_directory``); the region hands it
+to the live activation, or holds it while the key activates, restarts,
+passivates or moves, and hands it on in arrival order. So messages from one
+sender arrive in order through all of that.
+
+Activation: the region claims the key in storage (``membership proposes,
+storage disposes``); granted, it starts the entity under the kind's supervisor
+with the state the claim returned; held by another live node, it forwards what
+it holds there; held by a node that is gone, it tries again until that node's
+lease has lapsed (at once when the cluster's majority expired it).
+
+Handoff (a node joins or leaves, and shards move): the old owner asks every
+node's entities agent to stop routing the moving shards to it, and waits for
+each to confirm (each answer travels behind what that node sent before), then
+passivates the shards' activations (each handles what it has queued, then
+``terminate``), releases them in storage, forwards what arrived meanwhile to the
+new owner and tells it ``handed-over``; the new owner holds the shards' messages
+until then. A node that leaves does the same for all its shards before it goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any, Final
+
+from ember.actors import (
+    CALL,
+    CAST,
+    INFO,
+    NO_REPLY,
+    Actor,
+    ActorRef,
+    Caller,
+    Down,
+    EmberError,
+    InvalidArgument,
+    is_clean,
+)
+from ember.cluster import NodeDown
+from ember.supervisors import start_child
+
+from ._agent import AGENTS_GROUP
+from ._entity import Ticket
+from ._kind import group_of
+from ._placement import PlacementTable
+from ._storage import Granted, HeldBy
+
+if TYPE_CHECKING:
+    from ._entity import Entity
+    from ._host import KindHost
+
+__all__ = ["CALL_ENVELOPE", "SEND_ENVELOPE", "Region"]
+
+LOGGER = logging.getLogger("ember.entities")
+
+SEND_ENVELOPE: Final = "$e"  # ("$e", key, shard, kind, message, via): a send or cast
+CALL_ENVELOPE: Final = "$c"  # ("$c", key, shard, message, via): a call
+MAX_HOPS: Final = 3  # a message forwarded more often than this is activated where it is
+SWEEPS_TO_IDLE: Final = 4  # passivate_after is split in this many sweeps
+CLAIM_RETRY_FIRST: Final = 0.05
+CLAIM_RETRY_MOST: Final = 1.0
+EAGER_SCAN_EVERY: Final = 1.0
+
+Item = tuple[Any, ...]  # (INFO, message), (CAST, message) or (CALL, message, caller)
+
+
+class Activation:
+    """One live activation of a key on this node."""
+
+    __slots__ = ("closing", "epoch", "idle", "key", "open", "ref", "shard", "touched")
+
+    def __init__(self, key: str, shard: int, ref: ActorRef, epoch: int) -> None:
+        self.key = key
+        self.shard = shard
+        self.ref = ref
+        self.epoch = epoch
+        self.open = False  # True once what was held for it is delivered
+        self.touched = True  # a message came through since the last sweep
+        self.idle = 0  # sweeps without a message
+        self.closing: str | None = None  # "passivate" or "handoff" once it is ending
+
+
+class Held:
+    """Messages for one key held while it activates, restarts or ends."""
+
+    __slots__ = ("items", "shard", "why")
+
+    def __init__(self, shard: int, why: str) -> None:
+        self.shard = shard
+        self.why = why  # "activating", "restarting" or "closing"
+        self.items: deque[Item] = deque()
+
+
+class Incoming:
+    """Shards this node takes over from a live node: held until it hands them over."""
+
+    __slots__ = ("items", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[tuple[str, Item]] = []
+
+
+class Handover:
+    """Shards this node gives up, from the question to every node to the last release."""
+
+    __slots__ = ("closing", "id", "shards", "started", "waiting")
+
+    def __init__(self, handover_id: int, shards: dict[int, str | None], waiting: set[str]) -> None:
+        self.id = handover_id
+        self.shards = shards  # shard -> its new owner (None: no other node hosts the kind)
+        self.waiting = waiting  # nodes that have not confirmed yet
+        self.started = False
+        self.closing: set[str] = set()  # keys still ending or releasing
+
+
+class Region(Actor):
+    """One kind on one node (module docstring). Started by the kind's supervisor."""
+
+    async def init(self, host: KindHost) -> None:
+        self.host = host
+        self.settings = host.settings
+        self.directory = host.directory
+        self.me = host.node_name
+        self.active: dict[str, Activation] = {}
+        self.by_ref: dict[ActorRef, Activation] = {}
+        self.held: dict[str, Held] = {}
+        self.activating: dict[str, int] = {}  # key -> shard, claims and starts in flight
+        self.incoming: dict[int, Incoming] = {}
+        self.handovers: dict[int, Handover] = {}
+        self.handing_off: dict[int, int] = {}  # shard -> handover id, once started
+        self.outbound: dict[int, list[tuple[str, Item]]] = {}
+        self.held_count = 0
+        self.ended = False
+        self.leaving: list[Caller] = []
+        self._handover_ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        host.region = self
+        node: Any = self.node
+        self.clustered = bool(getattr(node, "clustered", False))
+        if self.clustered:
+            node.monitor_nodes(self.ref)
+        self.directory.attach_region(self)
+        if self.clustered:
+            node.join(group_of(self.settings.kind), self.ref)
+        if self.settings.passivate_after is not None:
+            self.send_after(self._sweep_every(), ("$sweep",))
+        if self.settings.eager:
+            self._start(self._eager_scan(None))
+
+    # ---- the way in -------------------------------------------------------------------------
+
+    async def handle_info(self, message: Any) -> None:
+        match message:
+            case (
+                "$e",
+                str(key),
+                int(shard),
+                int(kind),
+                body,
+                str(via),
+            ) if kind in (INFO, CAST) and 0 <= shard < self.settings.shards:
+                self.deliver(key, shard, (kind, body), via)
+            case Down(ref=ref, reason=reason):
+                self._ended(ref, reason)
+            case ("$sweep",):
+                self._sweep()
+                self.send_after(self._sweep_every(), ("$sweep",))
+            case ("handover-ok", int(handover_id), str(node)):
+                self._confirmed(handover_id, node)
+            case ("handed-over", str(node), tuple(shards)):
+                self._handed_over(node, shards)
+            case ("$handover_timeout", int(handover_id)):
+                self._handover_timed_out(handover_id)
+            case ("$incoming_timeout", str(source)):
+                self._release_incoming(source, "it did not hand them over in time")
+            case ("$eager",):
+                self._start(self._eager_scan(None))
+            case NodeDown(node=node):
+                self._node_lost(node)
+            case _:
+                LOGGER.debug("region %s ignored %r", self.settings.kind, message)
+
+    async def handle_call(self, message: Any, caller: Caller) -> Any:
+        match message:
+            case ("$c", str(key), int(shard), body, str(via)) if 0 <= shard < self.settings.shards:
+                self.deliver(key, shard, (CALL, body, caller), via)
+                return NO_REPLY
+            case ("$leave",):
+                self.leaving.append(caller)
+                self._leave()
+                return NO_REPLY
+            case ("$counts",):
+                return (len(self.active), self.held_count)
+            case _:
+                raise InvalidArgument(f"region {self.settings.kind!r}: unknown request {message!r}")
+
+    async def terminate(self, reason: Any) -> None:
+        self.ended = True
+        self.host.region = None
+        self.directory.detach_region(self)
+        for task in list(self._tasks):
+            task.cancel()
+        dropped = self.held_count
+        if dropped:
+            self.host.counters.dropped += dropped
+            LOGGER.warning(
+                "region %s on %s ended (%r) holding %d messages; they are dropped",
+                self.settings.kind,
+                self.me,
+                reason,
+                dropped,
+            )
+        for caller in self.leaving:
+            if not caller.replied:
+                caller.reply(None)
+
+    def deliver(self, key: str, shard: int, item: Item, via: str = "") -> None:
+        """Hand ``item`` to ``key``'s activation, or hold it (see the module docstring)."""
+        activation = self.active.get(key)
+        if activation is not None and activation.open:
+            self._put(activation, item)
+            return
+        held = self.held.get(key)
+        if held is not None:
+            self._hold(held.items, item)
+            return
+        incoming = self.incoming.get(shard)
+        if incoming is not None and incoming.source != via:
+            if self._room():
+                incoming.items.append((key, item))
+                self.held_count += 1
+            else:
+                self._drop(item)
+            return
+        if shard in self.handing_off:
+            if self._room():
+                self.outbound.setdefault(shard, []).append((key, item))
+                self.held_count += 1
+            else:
+                self._drop(item)
+            return
+        owner = self.directory.table.owner(shard)
+        hops = via.count(",") + 1 if via else 0
+        if owner is not None and owner != self.me and hops < MAX_HOPS:
+            target = self.directory.regions.get(owner)
+            if target is not None:
+                self._forward(target, key, shard, [item], via)
+                return
+        held = self.held[key] = Held(shard, "activating")
+        self._hold(held.items, item)
+        self._activate(key, shard)
+
+    def _put(self, activation: Activation, item: Item) -> None:
+        activation.touched = True
+        kind = item[0]
+        if kind is CALL:
+            item[2].forward(activation.ref, item[1])
+        elif kind is CAST:
+            activation.ref.cast(item[1])
+        else:
+            activation.ref.send(item[1])
+
+    def _room(self) -> bool:
+        return self.held_count < self.settings.buffer_limit
+
+    def _hold(self, items: deque[Item], item: Item) -> None:
+        if self._room():
+            items.append(item)
+            self.held_count += 1
+        else:
+            self._drop(item)
+
+    def _drop(self, item: Item) -> None:
+        self.host.counters.dropped += 1
+        if item[0] is CALL:
+            item[2].fail(
+                EmberError(
+                    f"entity kind {self.settings.kind!r} on node {self.me}: "
+                    f"{self.settings.buffer_limit} messages are already held; the call was dropped"
+                )
+            )
+        LOGGER.warning(
+            "region %s on %s dropped a message: %d already held (buffer_limit)",
+            self.settings.kind,
+            self.me,
+            self.settings.buffer_limit,
+        )
+
+    def _forward(
+        self, target: ActorRef, key: str, shard: int, items: list[Item], via: str = ""
+    ) -> None:
+        """Hand ``items`` on to another node's region, in order (calls too)."""
+        path = f"{via},{self.me}" if via else self.me
+        for item in items:
+            if item[0] is CALL:
+                item[2].forward(target, (CALL_ENVELOPE, key, shard, item[1], path))
+            else:
+                target.send((SEND_ENVELOPE, key, shard, item[0], item[1], path))
+        self.host.counters.forwarded += len(items)
+
+    def _release_held(self, key: str) -> Held | None:
+        held = self.held.pop(key, None)
+        if held is not None:
+            self.held_count -= len(held.items)
+        return held
+
+    # ---- activation ---------------------------------------------------------------------
+
+    def _activate(self, key: str, shard: int) -> None:
+        if key in self.activating:
+            return
+        self.activating[key] = shard
+        self._start(self._claim_and_start(key, shard))
+
+    def _over(self) -> bool:
+        # A method, not the attribute: the region may end while a claim awaits.
+        return self.ended
+
+    async def _claim_and_start(self, key: str, shard: int) -> None:
+        host = self.host
+        delay = CLAIM_RETRY_FIRST
+        expired_myself = False
+        try:
+            while not self.ended:
+                try:
+                    result: Granted | HeldBy | EmberError = await host.claim(key, shard)
+                except EmberError as exc:
+                    result = exc
+                if self._over():
+                    return
+                if isinstance(result, Granted):
+                    await self._start_entity(key, shard, result)
+                    return
+                if isinstance(result, HeldBy):
+                    if result.node == self.me and result.incarnation != host.incarnation:
+                        if not expired_myself:  # a previous life of this node: it is dead
+                            expired_myself = True
+                            await host.storage.expire_lease(self.me, result.incarnation)
+                            continue
+                    elif self._live_host(result):
+                        self._hand_to_holder(key, shard, result.node)
+                        return
+                else:
+                    LOGGER.warning(
+                        "entity %s:%s: storage failed the claim (%s); trying again",
+                        self.settings.kind,
+                        key,
+                        result,
+                    )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, CLAIM_RETRY_MOST)
+        finally:
+            self.activating.pop(key, None)
+            self._check_handovers()
+
+    async def _start_entity(self, key: str, shard: int, granted: Granted) -> None:
+        host = self.host
+        supervisor = host.supervisor
+        assert supervisor is not None
+        ticket = Ticket(host, key, shard, granted.epoch, granted.state)
+        try:
+            await start_child(supervisor, ticket)
+        except EmberError as exc:
+            host.counters.failed_activations += 1
+            LOGGER.warning("entity %s:%s failed to activate: %s", self.settings.kind, key, exc)
+            self._fail_held(key, exc)
+            self._release(key, granted.epoch, active=False)
+
+    def attach(self, entity: Entity, epoch: int) -> None:
+        """Called from the entity's ``init`` once it succeeded: route to it from now on."""
+        context = entity._ember_entity
+        key, shard = context.key, context.shard
+        activation = Activation(key, shard, entity.ref, epoch)
+        self.active[key] = activation
+        self.by_ref[entity.ref] = activation
+        self.monitor(entity.ref)
+        self.host.counters.activations += 1
+        held = self._release_held(key)
+        if held is not None:
+            for item in held.items:
+                self._put(activation, item)
+        activation.open = True
+        if shard in self.handing_off:
+            self._close(activation, "handoff")
+            handover = self.handovers.get(self.handing_off[shard])
+            if handover is not None:
+                handover.closing.add(key)
+        elif self.settings.max_active is not None and len(self.active) > self.settings.max_active:
+            self._evict()
+
+    def held_elsewhere(self, key: str, shard: int, holder: HeldBy) -> None:
+        """A restart of ``key`` found it claimed by ``holder``."""
+        if self._live_host(holder):
+            self._hand_to_holder(key, shard, holder.node)
+        elif key in self.held:
+            self.held[key].why = "activating"
+            self._activate(key, shard)
+
+    def _hand_to_holder(self, key: str, shard: int, node: str) -> None:
+        held = self._release_held(key)
+        target = self.directory.regions.get(node)
+        if held is None or not held.items:
+            return
+        if target is None:  # it holds the key but hosts no region we know: keep trying
+            self.held[key] = held
+            self.held_count += len(held.items)
+            self._activate(key, shard)
+            return
+        self._forward(target, key, shard, list(held.items))
+
+    def _live_host(self, holder: HeldBy) -> bool:
+        if holder.node == self.me:
+            return holder.incarnation == self.host.incarnation
+        node: Any = self.node
+        return any(
+            m.name == holder.node and m.incarnation == holder.incarnation for m in node.members()
+        )
+
+    def _fail_held(self, key: str, error: EmberError) -> None:
+        held = self._release_held(key)
+        if held is None:
+            return
+        for item in held.items:
+            if item[0] is CALL:
+                item[2].fail(error)
+            else:
+                self.host.counters.dropped += 1
+
+    # ---- the end of an activation -------------------------------------------------------
+
+    def passivate_key(self, key: str) -> None:
+        activation = self.active.get(key)
+        if activation is not None and activation.closing is None:
+            self._close(activation, "passivate")
+
+    def _close(self, activation: Activation, why: str) -> None:
+        activation.open = False
+        activation.closing = why
+        if activation.key not in self.held:
+            self.held[activation.key] = Held(activation.shard, "closing")
+        reason = "normal" if why == "passivate" else ("shutdown", why)
+        self.node.stop_when_done(activation.ref, reason)
+
+    def _ended(self, ref: ActorRef, reason: Any) -> None:
+        activation = self.by_ref.pop(ref, None)
+        if activation is None:
+            return
+        key = activation.key
+        if self.active.get(key) is activation:
+            del self.active[key]
+        counters = self.host.counters
+        if activation.closing == "handoff" or (
+            activation.shard in self.handing_off and is_clean(reason)
+        ):
+            counters.handoffs += 1
+            held = self._release_held(key)
+            if held is not None and held.items:
+                queue = self.outbound.setdefault(activation.shard, [])
+                queue.extend((key, item) for item in held.items)
+                self.held_count += len(held.items)
+            self._release(key, activation.epoch, active=self.settings.eager, handoff=True)
+        elif activation.closing == "passivate" or is_clean(reason):
+            counters.passivations += 1
+            self._release(key, activation.epoch, active=False)
+            held = self.held.get(key)
+            if held is not None:
+                if held.items:
+                    held.why = "activating"
+                    self._activate(key, activation.shard)
+                else:
+                    self._release_held(key)
+        else:  # a crash (or fenced): the kind's supervisor restarts it; hold until then
+            held = self.held.get(key)
+            if held is None:
+                self.held[key] = Held(activation.shard, "restarting")
+            else:
+                held.why = "restarting"
+        if self.leaving and not self.clustered and not self.active:
+            self._left()
+
+    def _release(self, key: str, epoch: int, *, active: bool, handoff: bool = False) -> None:
+        self._start(self._release_in_storage(key, epoch, active, handoff))
+
+    async def _release_in_storage(self, key: str, epoch: int, active: bool, handoff: bool) -> None:
+        try:
+            await self.host.storage.release(self.settings.kind, key, epoch, None, active=active)
+        except EmberError as exc:  # its lease lapses in time; the key is claimable then
+            LOGGER.warning("entity %s:%s: release failed: %s", self.settings.kind, key, exc)
+        finally:
+            if handoff:
+                for handover in self.handovers.values():
+                    handover.closing.discard(key)
+                self._check_handovers()
+
+    def _sweep_every(self) -> float:
+        after = self.settings.passivate_after
+        assert after is not None
+        return max(after / SWEEPS_TO_IDLE, 0.005)
+
+    def _sweep(self) -> None:
+        for activation in list(self.active.values()):
+            if activation.touched:
+                activation.touched = False
+                activation.idle = 0
+            elif activation.closing is None:
+                activation.idle += 1
+                if activation.idle >= SWEEPS_TO_IDLE:
+                    self._close(activation, "passivate")
+
+    def _evict(self) -> None:
+        cap = self.settings.max_active
+        assert cap is not None
+        open_ones = [a for a in self.active.values() if a.closing is None]
+        excess = len(open_ones) - cap
+        if excess <= 0:
+            return
+        open_ones.sort(key=lambda a: (not a.touched, a.idle), reverse=True)
+        for activation in open_ones[:excess]:
+            self._close(activation, "passivate")
+
+    # ---- placement changes: handoff -----------------------------------------------------
+
+    def table_changed(self, old: PlacementTable, new: PlacementTable) -> None:
+        """The kind's placement changed: take over and give up shards (module docstring)."""
+        me = self.me
+        mine_before, mine_now = old.shards_of(me), new.shards_of(me)
+        node: Any = self.node
+        live = {m.name for m in node.members()} if self.clustered else {me}
+        for shard in mine_now - mine_before:
+            source = old.owner(shard)
+            if source is not None and source != me and source in live:
+                self.incoming.setdefault(shard, Incoming(source))
+                self.send_after(2 * self.settings.handoff_timeout, ("$incoming_timeout", source))
+        for shard in [s for s in self.incoming if s not in mine_now]:
+            self._replay(self.incoming.pop(shard))
+        lost = {shard: new.owner(shard) for shard in mine_before - mine_now}
+        if lost:
+            self._start_handover(lost)
+        gained = mine_now - mine_before
+        if self.settings.eager and gained and not any(s in self.incoming for s in gained):
+            self._start(self._eager_scan(set(gained)))
+
+    def _start_handover(self, lost: dict[int, str | None]) -> None:
+        node: Any = self.node
+        agents = (
+            [r for r in node.members_of(AGENTS_GROUP) if r.node != self.me]
+            if self.clustered
+            else []
+        )
+        handover = Handover(next(self._handover_ids), lost, {r.node for r in agents})
+        self.handovers[handover.id] = handover
+        shards = tuple(sorted(lost))
+        for agent in agents:
+            agent.send(("handover?", self.settings.kind, shards, self.ref, handover.id))
+        self.send_after(self.settings.handoff_timeout, ("$handover_timeout", handover.id))
+        if not handover.waiting:
+            self._begin_handoff(handover)
+
+    def _confirmed(self, handover_id: int, node: str) -> None:
+        handover = self.handovers.get(handover_id)
+        if handover is not None and not handover.started:
+            handover.waiting.discard(node)
+            if not handover.waiting:
+                self._begin_handoff(handover)
+
+    def _handover_timed_out(self, handover_id: int) -> None:
+        handover = self.handovers.get(handover_id)
+        if handover is not None and not handover.started:
+            LOGGER.warning(
+                "region %s on %s: nodes %s did not confirm a handoff within %.1f s; going on",
+                self.settings.kind,
+                self.me,
+                sorted(handover.waiting),
+                self.settings.handoff_timeout,
+            )
+            self._begin_handoff(handover)
+
+    def _begin_handoff(self, handover: Handover) -> None:
+        handover.started = True
+        for shard in handover.shards:
+            self.handing_off[shard] = handover.id
+        for activation in list(self.active.values()):
+            if activation.shard in handover.shards:
+                handover.closing.add(activation.key)
+                if activation.closing is None:
+                    self._close(activation, "handoff")
+        for key, held in list(self.held.items()):  # held for keys with no activation
+            if held.shard in handover.shards and key not in self.active:
+                if key in self.activating:
+                    continue  # it will attach, then be closed for the handoff
+                self._release_held(key)
+                self.outbound.setdefault(held.shard, []).extend((key, i) for i in held.items)
+                self.held_count += len(held.items)
+        self._check_handovers()
+
+    def _check_handovers(self) -> None:
+        for handover in list(self.handovers.values()):
+            if not handover.started or handover.closing:
+                continue
+            if any(shard in handover.shards for shard in self.activating.values()):
+                continue
+            self._finish_handover(handover)
+
+    def _finish_handover(self, handover: Handover) -> None:
+        del self.handovers[handover.id]
+        by_owner: dict[str | None, list[int]] = {}
+        for shard, owner in handover.shards.items():
+            if self.handing_off.get(shard) == handover.id:
+                del self.handing_off[shard]
+            by_owner.setdefault(owner, []).append(shard)
+        for owner, shards in by_owner.items():
+            target = None if owner is None else self.directory.regions.get(owner)
+            for shard in shards:
+                queued = self.outbound.pop(shard, [])
+                self.held_count -= len(queued)
+                if target is None:
+                    for _, item in queued:
+                        self._drop_at_handoff(item)
+                    continue
+                for key, item in queued:
+                    self._forward(target, key, shard, [item])
+            if target is not None:
+                target.send(("handed-over", self.me, tuple(sorted(shards))))
+        if not self.handovers and self.leaving:
+            self._left()
+
+    def _drop_at_handoff(self, item: Item) -> None:
+        self.host.counters.dropped += 1
+        if item[0] is CALL:
+            item[2].fail(
+                EmberError(f"entity kind {self.settings.kind!r}: no node hosts it any more")
+            )
+
+    def _handed_over(self, source: str, shards: tuple[Any, ...]) -> None:
+        released = []
+        for shard in shards:
+            incoming = self.incoming.get(shard)
+            if isinstance(shard, int) and incoming is not None and incoming.source == source:
+                del self.incoming[shard]
+                self._replay(incoming)
+                released.append(shard)
+        if self.settings.eager and released:
+            self._start(self._eager_scan(set(released)))
+
+    def _replay(self, incoming: Incoming) -> None:
+        self.held_count -= len(incoming.items)
+        for key, item in incoming.items:
+            self.deliver(key, self._shard(key), item, incoming.source)
+
+    def _shard(self, key: str) -> int:
+        return self.directory.shard_of(key)
+
+    def _release_incoming(self, source: str, why: str) -> None:
+        shards = [s for s, i in self.incoming.items() if i.source == source]
+        if shards:
+            LOGGER.info(
+                "region %s on %s takes %d shards from %s without its handoff: %s",
+                self.settings.kind,
+                self.me,
+                len(shards),
+                source,
+                why,
+            )
+        for shard in shards:
+            self._replay(self.incoming.pop(shard))
+        if self.settings.eager and shards:
+            self._start(self._eager_scan(set(shards)))
+
+    def _node_lost(self, node: str) -> None:
+        for handover in list(self.handovers.values()):
+            if not handover.started and node in handover.waiting:
+                self._confirmed(handover.id, node)
+        self._release_incoming(node, "it was lost")
+        self._start(self._expire_lease_of(node))
+
+    async def _expire_lease_of(self, node: str) -> None:
+        """A node the cluster declared down (by its majority) may not keep its
+        entities: expire its lease, so they fail over now, not when it lapses."""
+        try:
+            await self.host.storage.expire_lease(node)
+        except EmberError as exc:
+            LOGGER.warning("could not expire the lease of lost node %s: %s", node, exc)
+        if self.settings.eager:
+            await self._eager_scan(None)
+
+    async def _eager_scan(self, shards: set[int] | None) -> None:
+        """Activate the kind's active keys of ``shards`` (default: all of this node's)
+        that no live node holds: an eager kind's entities come back on their own."""
+        mine = self.directory.table.shards_of(self.me) if shards is None else shards
+        mine = {s for s in mine if s not in self.incoming and s not in self.handing_off}
+        if not mine:
+            return
+        try:
+            keys = await self.host.storage.active_keys(self.settings.kind, sorted(mine))
+        except EmberError as exc:
+            LOGGER.warning("region %s: could not list active keys: %s", self.settings.kind, exc)
+            return
+        for key in keys:
+            if self.ended:
+                return
+            if key in self.active or key in self.held or key in self.activating:
+                continue
+            shard = self._shard(key)
+            if shard not in mine:
+                continue
+            self.held[key] = Held(shard, "activating")
+            self._activate(key, shard)
+        if shards is None and not self.ended:
+            self.send_after(EAGER_SCAN_EVERY, ("$eager",))
+
+    # ---- leaving ----------------------------------------------------------------------------
+
+    def _leave(self) -> None:
+        """The node is stopping gracefully: hand every shard over, then answer."""
+        node: Any = self.node
+        if self.clustered:
+            node.leave(group_of(self.settings.kind), self.ref)  # the tables change: handoff
+        else:
+            for activation in list(self.active.values()):
+                if activation.closing is None:
+                    self._close(activation, "passivate")
+            if not self.active:
+                self._left()
+            return
+        if not self.handovers:
+            self._left()
+
+    def _left(self) -> None:
+        callers, self.leaving = self.leaving, []
+        for caller in callers:
+            if not caller.replied:
+                caller.reply(None)
+
+    # ---- tasks ------------------------------------------------------------------------------
+
+    def _start(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            LOGGER.error("region %s task failed", self.settings.kind, exc_info=task.exception())
