@@ -119,7 +119,7 @@ class Node(Registries, LocalNode):
         self._node_watchers: dict[str, set[ActorRef]] = {}
         self._up_watchers: set[ActorRef] = set()
         # A local node keeps one too: what it stores (entity state) is encoded with it.
-        self._registry = registry or TypeRegistry()
+        self._registry = registry if registry is not None else TypeRegistry()
         if listen is None and carrier is None:
             if seeds or security is not None:
                 raise InvalidArgument("seeds and security need listen=ADDRESS: a node to join with")

@@ -95,7 +95,7 @@ class RemoteLayer(Receiving):
         limits: WireLimits | None = None,
     ) -> None:
         self.carrier = carrier
-        self.registry = registry or TypeRegistry()
+        self.registry = registry if registry is not None else TypeRegistry()
         self.limits = limits or WireLimits()
         self.stats = RemoteStatistics()
         self.logs = LogLimiter(LOGGER)

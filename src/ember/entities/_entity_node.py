@@ -123,7 +123,7 @@ class Node(ClusterNode):
         ``terminate`` runs, then it is released in storage), then close the node."""
         if self.running and self._hosts:
             await self._hand_everything_over()
-        lease = self._lease
+        lease, self._lease = self._lease, None  # a second close has none to expire
         if lease is not None:
             await lease.stop()
         await super().close()
@@ -169,6 +169,13 @@ class Node(ClusterNode):
                 callback(why)
             except Exception:
                 LOGGER.exception("an on_lease_lost callback failed")
+
+    def _node_went_down(self, name: str) -> None:
+        super()._node_went_down(name)
+        # At once, not when the kinds' groups catch up: nothing more is routed there.
+        for directory in list(self._directories.values()):
+            if name in directory.regions:
+                directory.set_regions({n: r for n, r in directory.regions.items() if n != name})
 
     # ---- hosting and reaching entities --------------------------------------------------------
 

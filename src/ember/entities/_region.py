@@ -134,6 +134,7 @@ class Region(Actor):
         self.held: dict[str, Held] = {}
         self.activating: dict[str, int] = {}  # key -> shard, claims and starts in flight
         self.incoming: dict[int, Incoming] = {}
+        self.adopted: dict[int, str] = {}  # shard -> the owner that handed it us early
         self.handovers: dict[int, Handover] = {}
         self.handing_off: dict[int, int] = {}  # shard -> handover id, once started
         self.outbound: dict[int, list[tuple[str, Item]]] = {}
@@ -233,7 +234,9 @@ class Region(Actor):
             self._hold(held.items, item)
             return
         incoming = self.incoming.get(shard)
-        if incoming is not None and incoming.source != via:
+        # Held: what came straight from its sender. What a region sent on to us
+        # (a handoff's queue, or a stale route) was sent before that, so goes first.
+        if incoming is not None and not via:
             if self._room():
                 incoming.items.append((key, item))
                 self.held_count += 1
@@ -247,13 +250,22 @@ class Region(Actor):
             else:
                 self._drop(item)
             return
-        owner = self.directory.table.owner(shard)
-        hops = via.count(",") + 1 if via else 0
-        if owner is not None and owner != self.me and hops < MAX_HOPS:
-            target = self.directory.regions.get(owner)
-            if target is not None:
-                self._forward(target, key, shard, [item], via)
+        owner = self.me if shard in self.adopted else self.directory.table.owner(shard)
+        if owner is not None and owner != self.me:
+            if via.rpartition(",")[2] == owner:
+                # The owner in our table sent it on to us: it has given the shard to
+                # us, and our table has not caught up yet. Ours, not to send back.
+                self.adopted[shard] = owner
+            elif self.directory.blocked.get(shard) == owner:
+                # The owner is handing the shard off: keep it for its new owner.
+                self._wait_for(shard, owner).items.append((key, item))
+                self.held_count += 1
                 return
+            elif via.count(",") + 1 < MAX_HOPS if via else True:
+                target = self.directory.regions.get(owner)
+                if target is not None:
+                    self._forward(target, key, shard, [item], via)
+                    return
         held = self.held[key] = Held(shard, "activating")
         self._hold(held.items, item)
         self._activate(key, shard)
@@ -534,11 +546,16 @@ class Region(Actor):
         mine_before, mine_now = old.shards_of(me), new.shards_of(me)
         node: Any = self.node
         live = {m.name for m in node.members()} if self.clustered else {me}
+        if not old.nodes:  # our first table: the shards we take were the others'
+            old = PlacementTable.build([n for n in new.nodes if n != me], new.shards)
+        handed_early = self.adopted
+        self.adopted = {s: n for s, n in handed_early.items() if new.owner(s) == n}
         for shard in mine_now - mine_before:
             source = old.owner(shard)
+            if handed_early.get(shard) == source:
+                continue  # it handed the shard to us before our table changed
             if source is not None and source != me and source in live:
-                self.incoming.setdefault(shard, Incoming(source))
-                self.send_after(2 * self.settings.handoff_timeout, ("$incoming_timeout", source))
+                self._wait_for(shard, source)
         for shard in [s for s in self.incoming if s not in mine_now]:
             self._replay(self.incoming.pop(shard))
         lost = {shard: new.owner(shard) for shard in mine_before - mine_now}
@@ -639,11 +656,27 @@ class Region(Actor):
                 EmberError(f"entity kind {self.settings.kind!r}: no node hosts it any more")
             )
 
+    def _wait_for(self, shard: int, source: str) -> Incoming:
+        """Hold ``shard``'s messages until ``source`` hands it over (or is lost, or
+        takes too long)."""
+        incoming = self.incoming.get(shard)
+        if incoming is None:
+            incoming = self.incoming[shard] = Incoming(source)
+            self.send_after(2 * self.settings.handoff_timeout, ("$incoming_timeout", source))
+        return incoming
+
     def _handed_over(self, source: str, shards: tuple[Any, ...]) -> None:
         released = []
+        table = self.directory.table
         for shard in shards:
+            if not isinstance(shard, int):
+                continue
+            if table.owner(shard) != self.me:  # before our table has caught up
+                self.adopted[shard] = source
+            # Whoever hands it over had it: our guess of the source (from our
+            # previous table, which may have lacked a member) may be wrong.
             incoming = self.incoming.get(shard)
-            if isinstance(shard, int) and incoming is not None and incoming.source == source:
+            if incoming is not None:
                 del self.incoming[shard]
                 self._replay(incoming)
                 released.append(shard)
@@ -723,6 +756,8 @@ class Region(Actor):
         node: Any = self.node
         if self.clustered:
             node.leave(group_of(self.settings.kind), self.ref)  # the tables change: handoff
+            directory = self.directory  # ours at once, so the handovers start now
+            directory.set_regions({n: r for n, r in directory.regions.items() if n != self.me})
         else:
             for activation in list(self.active.values()):
                 if activation.closing is None:
