@@ -80,6 +80,7 @@ class Node(ClusterNode):
         self._directories: dict[str, Directory] = {}
         self._agent: ActorRef | None = None
         self._agent_starting = False
+        self._abandoned = False  # declared down, or its lease lost: nothing more is written
         self._kinds_supervisor: ActorRef | None = None
         self._lease: LeaseKeeper | None = None
         self._codec: TermCodec | None = None
@@ -111,6 +112,7 @@ class Node(ClusterNode):
                     renew_every=self.lease_ttl / 5,
                 )
                 await self._lease.start()
+                self.on_declared_down(lambda: self._abandon("the cluster declared it down"))
                 self._kinds_supervisor = await self.spawn(EntitiesSupervisor)
                 for settings in list(self._kinds.values()):
                     await self._host(settings)
@@ -121,7 +123,7 @@ class Node(ClusterNode):
     async def close(self) -> None:
         """Hand every entity this node holds to the other nodes (each passivates:
         ``terminate`` runs, then it is released in storage), then close the node."""
-        if self.running and self._hosts:
+        if self.running and self._hosts and not self._abandoned:
             await self._hand_everything_over()
         lease, self._lease = self._lease, None  # a second close has none to expire
         if lease is not None:
@@ -158,12 +160,18 @@ class Node(ClusterNode):
         status 3."""
         self._lease_lost.append(callback)
 
+    def _abandon(self, why: str) -> None:
+        """Its entities may be running elsewhere now: stop them all at once, unsaved and
+        not handed over (the whole entities tree is killed, so nothing restarts)."""
+        if self._abandoned:
+            return
+        self._abandoned = True
+        LOGGER.error("node %s stops its entities unsaved: %s", self.name, why)
+        if self._kinds_supervisor is not None:
+            self.exit(self._kinds_supervisor, "kill")
+
     def _lost_lease(self, why: str) -> None:
-        for host in self._hosts.values():
-            region = host.region
-            if region is not None:
-                for activation in list(region.active.values()):
-                    self.exit(activation.ref, "kill")
+        self._abandon(f"it lost its lease in storage ({why})")
         for callback in list(self._lease_lost):
             try:
                 callback(why)

@@ -58,13 +58,14 @@ class KindHost:
     # ---- claims --------------------------------------------------------------------------
 
     async def claim(self, key: str, shard: int) -> Granted | HeldBy:
-        """Claim ``key`` for this node in storage (see ``Storage.claim``)."""
-        result = await self.storage.claim(self.kind, key, shard, self.node_name, self.incarnation)
-        if isinstance(result, Granted):
-            previous = getattr(result, "previous_owner", None)
-            if previous is not None and previous != self.node_name:
-                self.counters.failovers += 1
-        return result
+        """Claim ``key`` for this node in storage (see ``Storage.claim``).
+
+        Raises:
+            EmberError: this node's lease has lapsed: it may own nothing any more.
+        """
+        if not self.lease.valid():
+            raise EmberError(f"node {self.node_name} lost its lease in storage; it claims nothing")
+        return await self.storage.claim(self.kind, key, shard, self.node_name, self.incarnation)
 
     def decode(self, data: bytes | None) -> Any:
         """A stored state (None if never saved)."""

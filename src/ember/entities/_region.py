@@ -135,6 +135,7 @@ class Region(Actor):
         self.activating: dict[str, int] = {}  # key -> shard, claims and starts in flight
         self.incoming: dict[int, Incoming] = {}
         self.adopted: dict[int, str] = {}  # shard -> the owner that handed it us early
+        self.taken_over: dict[int, set[str]] = {}  # shard of a lost node -> keys back since
         self.handovers: dict[int, Handover] = {}
         self.handing_off: dict[int, int] = {}  # shard -> handover id, once started
         self.outbound: dict[int, list[tuple[str, Item]]] = {}
@@ -395,6 +396,10 @@ class Region(Actor):
         self.by_ref[entity.ref] = activation
         self.monitor(entity.ref)
         self.host.counters.activations += 1
+        back = self.taken_over.get(shard)
+        if back is not None and key not in back:
+            back.add(key)
+            self.host.counters.failovers += 1
         held = self._release_held(key)
         if held is not None:
             for item in held.items:
@@ -550,8 +555,13 @@ class Region(Actor):
             old = PlacementTable.build([n for n in new.nodes if n != me], new.shards)
         handed_early = self.adopted
         self.adopted = {s: n for s, n in handed_early.items() if new.owner(s) == n}
+        for shard in list(self.taken_over):
+            if shard not in mine_now:
+                del self.taken_over[shard]
         for shard in mine_now - mine_before:
             source = old.owner(shard)
+            if source is not None and source != me and source not in live:
+                self.taken_over[shard] = set()  # from a lost node: a failover
             if handed_early.get(shard) == source:
                 continue  # it handed the shard to us before our table changed
             if source is not None and source != me and source in live:

@@ -13,6 +13,9 @@ nodes travel by import path: give ``pythonpath`` for modules the nodes must
 import. Every process is stopped (SIGTERM, then SIGKILL) on exit. With
 ``allow_chaos=True`` the nodes run ``ember node --allow-chaos``, so that an
 ``ember.testing.chaos.Chaos`` run can strike their actors and links too.
+``node_args`` go to every node's command line: ``["--storage", url, "--entity",
+"player=game:Player"]`` makes them host sharded entities, which the client (an
+``ember.Node``) reaches with ``cluster.client.entity(kind, key)``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from ember.cluster import Node, Security, ZmqCarrier
+from ember.cluster import Security, ZmqCarrier
+from ember.entities import Node
 
 from ._faults import FaultPlan
 from ._wait import wait_until
@@ -48,6 +52,7 @@ class LocalCluster:
         log_level: str = "WARNING",
         keys: str | os.PathLike[str] | None = None,
         allow_chaos: bool = False,
+        node_args: Sequence[str] = (),
     ) -> None:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
@@ -59,6 +64,8 @@ class LocalCluster:
         self.log_level = log_level
         self.keys = None if keys is None else str(keys)
         self.allow_chaos = allow_chaos
+        self.node_args = list(node_args)
+        """More arguments for every ``ember node`` (``--storage URL``, ``--entity ...``)."""
         self.faults = FaultPlan(seed=0)
         """Faults on the client's own links (its carrier is a ``FaultyCarrier`` of this
         plan when ``allow_chaos``): the nodes fault theirs through their chaos services."""
@@ -131,6 +138,7 @@ class LocalCluster:
             command += ["--keys", self.keys]
         if self.allow_chaos:
             command += ["--allow-chaos"]
+        command += self.node_args
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([*self.pythonpath, env.get("PYTHONPATH", "")])
         process = await asyncio.create_subprocess_exec(
