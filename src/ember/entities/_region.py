@@ -201,6 +201,8 @@ class Region(Actor):
                 return NO_REPLY
             case ("$counts",):
                 return (len(self.active), self.held_count)
+            case ("$describe", str(key)):
+                return self.describe(key)
             case _:
                 raise InvalidArgument(f"region {self.settings.kind!r}: unknown request {message!r}")
 
@@ -333,6 +335,36 @@ class Region(Actor):
         self.activating[key] = shard
         self._start(self._claim_and_start(key, shard))
 
+    def describe(self, key: str) -> dict[str, Any]:
+        """What this region knows of ``key`` (for operators and failing tests)."""
+        shard = self._shard(key)
+        activation = self.active.get(key)
+        held = self.held.get(key)
+        incoming = self.incoming.get(shard)
+        directory = self.directory
+        return {
+            "node": self.me,
+            "shard": shard,
+            "owner": directory.table.owner(shard),
+            "regions": sorted(directory.regions),
+            "active": None
+            if activation is None
+            else {
+                "open": activation.open,
+                "closing": activation.closing,
+                "epoch": activation.epoch,
+            },
+            "held": None if held is None else {"why": held.why, "items": len(held.items)},
+            "activating": key in self.activating,
+            "incoming_from": None if incoming is None else incoming.source,
+            "incoming_items": 0 if incoming is None else len(incoming.items),
+            "handing_off": shard in self.handing_off,
+            "adopted": self.adopted.get(shard),
+            "blocked": directory.blocked.get(shard),
+            "outbound": len(self.outbound.get(shard, [])),
+            "leaving": bool(self.leaving),
+        }
+
     def _over(self) -> bool:
         # A method, not the attribute: the region may end while a claim awaits.
         return self.ended
@@ -358,8 +390,7 @@ class Region(Actor):
                             expired_myself = True
                             await host.storage.expire_lease(self.me, result.incarnation)
                             continue
-                    elif self._live_host(result):
-                        self._hand_to_holder(key, shard, result.node)
+                    elif self._live_host(result) and self._hand_to_holder(key, shard, result.node):
                         return
                 else:
                     LOGGER.warning(
@@ -415,23 +446,22 @@ class Region(Actor):
 
     def held_elsewhere(self, key: str, shard: int, holder: HeldBy) -> None:
         """A restart of ``key`` found it claimed by ``holder``."""
-        if self._live_host(holder):
-            self._hand_to_holder(key, shard, holder.node)
-        elif key in self.held:
+        if self._live_host(holder) and self._hand_to_holder(key, shard, holder.node):
+            return
+        if key in self.held:
             self.held[key].why = "activating"
             self._activate(key, shard)
 
-    def _hand_to_holder(self, key: str, shard: int, node: str) -> None:
-        held = self._release_held(key)
+    def _hand_to_holder(self, key: str, shard: int, node: str) -> bool:
+        """Forward what is held for ``key`` to ``node``'s region; False (all still
+        held) if we know no region there yet: the caller tries the claim again."""
         target = self.directory.regions.get(node)
-        if held is None or not held.items:
-            return
-        if target is None:  # it holds the key but hosts no region we know: keep trying
-            self.held[key] = held
-            self.held_count += len(held.items)
-            self._activate(key, shard)
-            return
-        self._forward(target, key, shard, list(held.items))
+        if target is None:
+            return False
+        held = self._release_held(key)
+        if held is not None and held.items:
+            self._forward(target, key, shard, list(held.items))
+        return True
 
     def _live_host(self, holder: HeldBy) -> bool:
         if holder.node == self.me:
