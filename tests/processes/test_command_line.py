@@ -215,3 +215,50 @@ def test_debug_shows_the_traceback_above_the_one_line(where: str) -> None:
     assert done.stderr.startswith("Traceback (most recent call last):")
     assert "ember.InvalidArgument: listen address 'tcp://127.0.0.1' has no port" in done.stderr
     assert done.stderr.splitlines()[-1].startswith("ember: error: listen address")
+
+
+# -- entities: --storage and --entity (issue 9) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (["--entity", "tally=process_actors:Tally"], r"--entity needs --storage URL"),
+        (["--storage", "sqlite:///{tmp}/e.db", "--entity", "tally"], r"give KIND=MODULE:CLASS"),
+        (
+            ["--storage", "sqlite:///{tmp}/e.db", "--entity", "tally=process_actors:Tally,fast"],
+            r"'fast' is not an option; give eager, passivate_after=SECONDS \(or never\)",
+        ),
+        (
+            [
+                "--storage",
+                "sqlite:///{tmp}/e.db",
+                "--entity",
+                "t=process_actors:Tally,max_active=x",
+            ],
+            r"'max_active=x' is not an option",
+        ),
+        (
+            ["--storage", "sqlite:///{tmp}/e.db", "--entity", "tally=process_actors:Counter"],
+            r"--entity tally=process_actors:Counter: .*ember\.Entity",
+        ),
+        (
+            [
+                "--storage",
+                "sqlite:///{tmp}/e.db",
+                "--entity",
+                "t=process_actors:Tally,max_active=0",
+            ],
+            r"--entity t: .*max_active",
+        ),
+        (["--storage", "ftp://db/e"], r"storage URL 'ftp://db/e' is invalid: give sqlite:///"),
+    ],
+)
+def test_bad_entity_options_are_one_line_that_says_what_to_give(
+    tmp_path: Path, arguments: list[str], says: str
+) -> None:
+    listen = f"ipc://{tmp_path}/a.sock"
+    arguments = [argument.format(tmp=tmp_path) for argument in arguments]
+    done = ember("node", "--name", "a", "--listen", listen, *arguments, env=environment([HERE]))
+    assert_one_line_error(done, says)
+    assert done.stdout == ""
