@@ -345,3 +345,16 @@ async def test_paused_node_is_declared_lost_and_stays_out_after_it_resumes(
     assert [m.name for m in a.members()] == ["a"]
     await probe.sync()
     assert probe.messages() == []
+
+
+async def test_on_node_down_is_called_once_before_any_node_down_is_delivered(
+    cluster: Cluster,
+) -> None:
+    a, _ = await cluster.start("a", "b")
+    probe = await Probe.start(a)
+    a.monitor_nodes(probe.ref)
+    called: list[tuple[str, int]] = []
+    a.on_node_down(lambda name: called.append((name, len(probe.messages()))))
+    await cluster.kill("b")
+    await probe.receive(ember.NodeDown)
+    assert called == [("b", 0)]  # told first, and once

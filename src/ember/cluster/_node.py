@@ -254,6 +254,12 @@ class Node(Registries, LocalNode):
         if self._membership is not None:
             self._membership.on_quarantined.append(callback)
 
+    def on_node_down(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(name)`` the moment this node counts member ``name`` as down,
+        before any ``NodeDown`` is delivered (for layers that route by membership)."""
+        if self._membership is not None:
+            self._membership.on_down.append(callback)
+
     def on_refused(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(reason)`` if the cluster refuses this node: a live member
         already has its name. The node is never a member; give it another name."""

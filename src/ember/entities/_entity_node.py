@@ -74,6 +74,7 @@ class Node(ClusterNode):
             raise InvalidArgument(f"lease_ttl must be seconds > 0, not {lease_ttl!r}")
         self._storage: Storage | None = None if storage is None else open_storage(storage)
         super().__init__(name, **options)
+        self.on_node_down(self._route_around)
         self.lease_ttl = float(lease_ttl)
         self._kinds: dict[str, KindSettings] = {}
         self._hosts: dict[str, KindHost] = {}
@@ -178,8 +179,7 @@ class Node(ClusterNode):
             except Exception:
                 LOGGER.exception("an on_lease_lost callback failed")
 
-    def _node_went_down(self, name: str) -> None:
-        super()._node_went_down(name)
+    def _route_around(self, name: str) -> None:
         # At once, not when the kinds' groups catch up: nothing more is routed there.
         for directory in list(self._directories.values()):
             if name in directory.regions:
