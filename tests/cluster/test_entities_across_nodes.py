@@ -1,4 +1,4 @@
-"""Sharded entities across nodes of one process, on every carrier, sharing one SQLite file.
+"""Sharded entities across nodes of one process, on every carrier and storage backend.
 
 An entity is reached from any node (one that hosts no entities too), lives where
 placement puts it, keeps every message of one sender in order and loses none
@@ -19,6 +19,7 @@ from cluster_harness import JOIN_WITHIN, Cluster
 from ember.entities import EntityRef
 from ember.entities._placement import PlacementTable
 from ember.testing import wait_until
+from postgres_server import Databases
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,9 +57,12 @@ class Room(ember.Entity):
         return self.node.name
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'entities.db'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path, postgres_databases: Databases) -> str:
+    """The storage every node of the test shares: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'entities.db'}"
+    return await postgres_databases.dsn("entities")
 
 
 def hosts_seen(node: ember.Node, kind: str) -> set[str]:
