@@ -65,15 +65,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import ember
+from bench.entity_kinds import SINK, BenchActor, BenchEntity
+from bench.measure import LOOPS, latency_metrics, rate, run_on_loop, settled_rss
+from ember.testing import LocalCluster, wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "src") not in sys.path:
-    sys.path.insert(0, str(ROOT / "src"))
-
-import ember  # noqa: E402
-from bench.entity_kinds import SINK, BenchActor, BenchEntity  # noqa: E402
-from bench.measure import LOOPS, latency_metrics, rate, run_on_loop, settled_rss  # noqa: E402
-from ember.testing import LocalCluster, wait_until  # noqa: E402
-
 MEASUREMENTS = ("one_way", "call", "remote", "activation", "memory", "failover")
 KIND = "bench"
 ENTITY_CLASS = "bench.entity_kinds:BenchEntity"
@@ -131,7 +128,9 @@ async def storage_node(directory: str, name: str, **kind_options: Any) -> AsyncI
         yield node
 
 
-async def concurrently(count: int, workers: int, operation: Callable[[int], Awaitable[Any]]) -> float:
+async def concurrently(
+    count: int, workers: int, operation: Callable[[int], Awaitable[Any]]
+) -> float:
     """Seconds for ``workers`` tasks to run ``operation(i)`` for i in range(count) between them."""
     indexes = iter(range(count))
 
@@ -185,7 +184,9 @@ class Sender(ember.Actor):
                     await asyncio.sleep(0)
 
 
-async def one_way_run(node: Any, senders: list[Any], targets: list[Any], count: int, fresh: bool) -> float:
+async def one_way_run(
+    node: Any, senders: list[Any], targets: list[Any], count: int, fresh: bool
+) -> float:
     per_sender = count // SENDERS
     done = SINK.arm(per_sender * SENDERS)
     start = now()
@@ -284,7 +285,7 @@ async def entity_cluster(
     async with LocalCluster(
         names,
         transport=args.transport,
-        pythonpath=[ROOT, ROOT / "src"],
+        pythonpath=[ROOT],
         log_level=args.node_log_level,
         node_args=cluster_args(database),
     ) as cluster:
@@ -301,9 +302,8 @@ async def entity_cluster(
 def dropped_signals(node: Any) -> int:
     carrier = node.remote.carrier.statistics()
     stats = node.remote.stats
-    return int(stats.dropped_carrier + stats.dropped_no_peer) + sum(
-        value for name, value in carrier.items() if name.startswith("dropped")
-    )
+    dropped = sum(value for name, value in carrier.items() if name.startswith("dropped"))
+    return int(stats.dropped_carrier + stats.dropped_no_peer + dropped)
 
 
 async def remote_latency(ref: Any, count: int) -> dict[str, Any]:
@@ -332,7 +332,7 @@ async def remote_throughput(ref: Any, count: int) -> float:
 async def remote_casts(node: Any, ref: Any, count: int) -> dict[str, Any]:
     """Casts/s from the main task; the end is a call that returns the count (repeated,
     should the call overtake casts, until it is reached or nothing more arrives)."""
-    before = await ref.call("get", timeout=10.0)
+    before: int = await ref.call("get", timeout=10.0)
     dropped = dropped_signals(node)
     start = now()
     cast = ref.cast
@@ -376,7 +376,9 @@ async def remote(args: argparse.Namespace, directory: str) -> Result:
         }
         casts = {
             "actor": await remote_casts(client, actor, args.remote_casts),
-            "entity": await remote_casts(client, client.entity(KIND, "remote-sink"), args.remote_casts),
+            "entity": await remote_casts(
+                client, client.entity(KIND, "remote-sink"), args.remote_casts
+            ),
         }
         members = {member.name for member in client.members()}
     for side in ("actor", "entity"):
@@ -425,14 +427,18 @@ async def activation(args: argparse.Namespace, directory: str) -> Result:
         start = now()
         await concurrently(count, CALLERS, lambda i: entity(KIND, keys[i]).call("passivate"))
         await poll(
-            lambda: kind_stats(node).passivations == count
-            and kind_stats(node).active == 1
-            and storage_operations(node) - operations >= count,
+            lambda: (
+                kind_stats(node).passivations == count
+                and kind_stats(node).active == 1
+                and storage_operations(node) - operations >= count
+            ),
             "every entity passivated and released",
         )
         passivate_s = now() - start
 
-        reactivate_s = await concurrently(count, CALLERS, lambda i: entity(KIND, keys[i]).call("get"))
+        reactivate_s = await concurrently(
+            count, CALLERS, lambda i: entity(KIND, keys[i]).call("get")
+        )
         stats = kind_stats(node)
         assert stats.activations == 2 * count + 1, stats
         assert (stats.dropped, stats.failed_activations, stats.restarts) == (0, 0, 0), stats
@@ -470,10 +476,7 @@ async def activation(args: argparse.Namespace, directory: str) -> Result:
 
 async def memory_child(which: str, count: int, directory: str) -> None:
     """In a fresh process: RSS growth for ``count`` active entities or idle actors."""
-    if which == "entity":
-        made = storage_node(directory, "memory")
-    else:
-        made = ember.Node("memory")  # type: ignore[assignment]
+    made: Any = storage_node(directory, "memory") if which == "entity" else ember.Node("memory")
     async with made as node:
         if which == "entity":
             entity = node.entity
@@ -579,7 +582,10 @@ async def back_elsewhere(ref: Any, victim: str, since: float, expected: int) -> 
     raise TimeoutError(f"{ref} did not answer from a node other than {victim} in time")
 
 
-async def one_failover(args: argparse.Namespace, database: Path, graceful: bool) -> dict[str, Any]:
+SIGNALS = {"kill": "SIGKILL", "term": "SIGTERM", "stop": "SIGSTOP"}
+
+
+async def one_failover(args: argparse.Namespace, database: Path, how: str) -> dict[str, Any]:
     names = ["b", "c", "d"]
     async with entity_cluster(args, names, database) as cluster:
         client = cluster.client
@@ -595,31 +601,34 @@ async def one_failover(args: argparse.Namespace, database: Path, graceful: bool)
         on_victim = [ref for ref, w in zip(refs, where, strict=True) if w == victim]
         process = cluster.processes[victim]
         start = now()
-        if graceful:
-            cluster.terminate(victim)
-        else:
-            cluster.kill(victim)
+        {"kill": cluster.kill, "term": cluster.terminate, "stop": cluster.pause}[how](victim)
 
         async def exited() -> tuple[float, int | None]:
             code = await process.wait()
             return now() - start, code
 
         async def detected() -> float:
-            await cluster.wait_down(victim, within=FAILOVER_DEADLINE)
+            await poll(
+                lambda: victim not in {member.name for member in client.members()},
+                f"{victim} seen down",
+                FAILOVER_DEADLINE,
+            )
             return now() - start
 
         exit_task = asyncio.ensure_future(exited())
         down_task = asyncio.ensure_future(detected())
         back = await asyncio.gather(*(back_elsewhere(ref, victim, start, 2) for ref in on_victim))
-        exit_s, code = await exit_task
         down_s = await down_task
-        # the others never moved
-        others = [ref for ref, w in zip(refs, where, strict=True) if w != victim]
-        moved = [w for w in await asyncio.gather(*(r.call("where") for r in others[:50]))]
-        assert all(w != victim for w in moved)
+        if how == "stop":  # woken, it finds itself fenced out and exits (status 3)
+            cluster.resume(victim)
+        exit_s, code = await asyncio.wait_for(exit_task, FAILOVER_DEADLINE)
+        # the others stayed where they were (rendezvous placement moves only the victim's)
+        others = [(ref, w) for ref, w in zip(refs, where, strict=True) if w != victim][:50]
+        now_at = await asyncio.gather(*(ref.call("where") for ref, _ in others))
+        assert now_at == [w for _, w in others], (now_at, others)
     times = [seconds for seconds, _ in back]
     return {
-        "signal": "SIGTERM" if graceful else "SIGKILL",
+        "signal": SIGNALS[how],
         "entities": args.failover_count,
         "placed": placed,
         "victim": victim,
@@ -634,9 +643,12 @@ async def one_failover(args: argparse.Namespace, database: Path, graceful: bool)
 
 
 async def failover(args: argparse.Namespace, directory: str) -> Result:
-    killed = await one_failover(args, Path(directory) / "failover-kill.db", graceful=False)
-    graceful = await one_failover(args, Path(directory) / "failover-term.db", graceful=True)
-    return {"transport": args.transport, "sigkill": killed, "sigterm": graceful}
+    cases = {}
+    for how in ("kill", "term", "stop"):
+        cases[SIGNALS[how].lower()] = await one_failover(
+            args, Path(directory) / f"failover-{how}.db", how
+        )
+    return {"transport": args.transport, **cases}
 
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -663,44 +675,87 @@ def summary_rows(name: str, r: Result) -> list[tuple[str, str, str, str]]:
     """(what, entity, actor, ratio) rows for the table."""
     if name == "one_way":
         return [
-            (f"local one-way, {r['targets']} targets", k(r["entity_msgs_per_s"]) + "/s",
-             k(r["actor_msgs_per_s"]) + "/s", f"{r['ratio']:.2f}"),
-            ("  same, fresh node.entity() per cast", k(r["entity_fresh_ref_msgs_per_s"]) + "/s",
-             "", f"{r['fresh_ref_ratio']:.2f}"),
-        ]  # fmt: skip
+            (
+                f"local one-way, {r['targets']} targets",
+                k(r["entity_msgs_per_s"]) + "/s",
+                k(r["actor_msgs_per_s"]) + "/s",
+                f"{r['ratio']:.2f}",
+            ),
+            (
+                "  same, fresh node.entity() per cast",
+                k(r["entity_fresh_ref_msgs_per_s"]) + "/s",
+                "",
+                f"{r['fresh_ref_ratio']:.2f}",
+            ),
+        ]
     if name == "call":
-        return [("local sequential call", k(r["entity_calls_per_s"]) + "/s",
-                 k(r["actor_calls_per_s"]) + "/s", f"{r['ratio']:.2f}")]  # fmt: skip
+        return [
+            (
+                "local sequential call",
+                k(r["entity_calls_per_s"]) + "/s",
+                k(r["actor_calls_per_s"]) + "/s",
+                f"{r['ratio']:.2f}",
+            )
+        ]
     if name == "remote":
         return [
-            ("remote call p50", f"{r['entity_call_p50_us']:.0f} µs",
-             f"{r['actor_call_p50_us']:.0f} µs", f"{r['latency_p50_ratio']:.2f}"),
-            ("remote call p99", f"{r['entity_call_p99_us']:.0f} µs",
-             f"{r['actor_call_p99_us']:.0f} µs",
-             f"{r['actor_call_p99_us'] / r['entity_call_p99_us']:.2f}"),
-            (f"remote calls, {r['callers']} callers", k(r["entity_concurrent_calls_per_s"]) + "/s",
-             k(r["actor_concurrent_calls_per_s"]) + "/s", f"{r['concurrent_ratio']:.2f}"),
-            ("remote one-way casts", k(r["entity_casts_per_s"]) + "/s",
-             k(r["actor_casts_per_s"]) + "/s", f"{r['casts_ratio']:.2f}"),
-        ]  # fmt: skip
+            (
+                "remote call p50",
+                f"{r['entity_call_p50_us']:.0f} µs",
+                f"{r['actor_call_p50_us']:.0f} µs",
+                f"{r['latency_p50_ratio']:.2f}",
+            ),
+            (
+                "remote call p99",
+                f"{r['entity_call_p99_us']:.0f} µs",
+                f"{r['actor_call_p99_us']:.0f} µs",
+                f"{r['actor_call_p99_us'] / r['entity_call_p99_us']:.2f}",
+            ),
+            (
+                f"remote calls, {r['callers']} callers",
+                k(r["entity_concurrent_calls_per_s"]) + "/s",
+                k(r["actor_concurrent_calls_per_s"]) + "/s",
+                f"{r['concurrent_ratio']:.2f}",
+            ),
+            (
+                "remote one-way casts",
+                k(r["entity_casts_per_s"]) + "/s",
+                k(r["actor_casts_per_s"]) + "/s",
+                f"{r['casts_ratio']:.2f}",
+            ),
+        ]
     if name == "activation":
         return [
-            (f"activations (SQLite), {r['callers']} callers", k(r["activations_per_s"]) + "/s",
-             k(r["actor_spawn_and_call_per_s"]) + "/s spawn+call", f"{r['activation_ratio']:.2f}"),
-            ("passivations (+ release)", k(r["passivations_per_s"]) + "/s",
-             k(r["actor_stop_per_s"]) + "/s stop", f"{r['passivation_ratio']:.2f}"),
+            (
+                f"activations (SQLite), {r['callers']} callers",
+                k(r["activations_per_s"]) + "/s",
+                k(r["actor_spawn_and_call_per_s"]) + "/s spawn+call",
+                f"{r['activation_ratio']:.2f}",
+            ),
+            (
+                "passivations (+ release)",
+                k(r["passivations_per_s"]) + "/s",
+                k(r["actor_stop_per_s"]) + "/s stop",
+                f"{r['passivation_ratio']:.2f}",
+            ),
             ("re-activations (rows exist)", k(r["reactivations_per_s"]) + "/s", "", ""),
-        ]  # fmt: skip
+        ]
     if name == "memory":
-        return [(f"RSS per active entity ({k(r['count'])})", f"{r['entity_bytes_each']:.0f} B",
-                 f"{r['actor_bytes_each']:.0f} B", f"{r['ratio']:.2f}")]  # fmt: skip
+        return [
+            (
+                f"RSS per active entity ({k(r['count'])})",
+                f"{r['entity_bytes_each']:.0f} B",
+                f"{r['actor_bytes_each']:.0f} B",
+                f"{r['ratio']:.2f}",
+            )
+        ]
     rows = []
-    for case in (r["sigkill"], r["sigterm"]):
+    for case in (r["sigkill"], r["sigterm"], r["sigstop"]):
         rows.append(
             (
                 f"{case['signal']} {case['victim']}: {case['victim_entities']} back",
                 f"p50 {case['p50_s']:.2f} p99 {case['p99_s']:.2f} max {case['max_s']:.2f} s",
-                f"seen down {case['seen_down_s']:.2f} s",
+                f"seen down {case['seen_down_s']:.2f} s, exit {case['exit_status']}",
                 "",
             )
         )
@@ -712,8 +767,10 @@ def print_summary(results: dict[str, Result], loop: str) -> None:
     for name, result in results.items():
         rows += summary_rows(name, result)
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    print(f"\nentities against plain actors ({loop}; ratio < 1: entities slower or bigger)",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"\nentities against plain actors ({loop}; ratio < 1: entities slower or bigger)",
+        file=sys.stderr,
+    )
     for n, row in enumerate(rows):
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)), file=sys.stderr)
         if n == 0:
@@ -728,18 +785,28 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="small counts, one run (< 60 s)")
-    parser.add_argument("--only", default=",".join(MEASUREMENTS), help="a comma list of: "
-                        + ", ".join(MEASUREMENTS))  # fmt: skip
-    parser.add_argument("--loop", choices=LOOPS, default="uvloop", help="this process's loop "
-                        "(ember node processes always run on ember.run's, uvloop)")  # fmt: skip
-    parser.add_argument("--transport", choices=("tcp", "ipc"), default="tcp",
-                        help="between processes: tcp://127.0.0.1 or ipc://")  # fmt: skip
+    parser.add_argument(
+        "--only", default=",".join(MEASUREMENTS), help="a comma list of: " + ", ".join(MEASUREMENTS)
+    )
+    parser.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default="uvloop",
+        help="this process's loop (ember node processes always run on ember.run's, uvloop)",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("tcp", "ipc"),
+        default="tcp",
+        help="between processes: tcp://127.0.0.1 or ipc://",
+    )
     parser.add_argument("--targets", type=int, default=100, help="one_way: entities (and actors)")
     parser.add_argument("--node-log-level", default="ERROR", help="ember node processes' logging")
     for name, value in FULL.items():
         option = "--" + name.replace("_", "-")
-        parser.add_argument(option, type=int, default=None, help=f"default {value:,} "
-                            f"(--quick: {QUICK[name]:,})")  # fmt: skip
+        parser.add_argument(
+            option, type=int, default=None, help=f"default {value:,} (--quick: {QUICK[name]:,})"
+        )
     parser.add_argument("--memory-child", choices=("entity", "actor"), help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -758,7 +825,9 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     for name in chosen:
         if name not in RUNNERS:
-            raise SystemExit(f"unknown measurement {name!r}: give some of {', '.join(MEASUREMENTS)}")
+            raise SystemExit(
+                f"unknown measurement {name!r}: give some of {', '.join(MEASUREMENTS)}"
+            )
     results: dict[str, Result] = {}
     for name in chosen:
         with tempfile.TemporaryDirectory(prefix="ember-bench-entities-") as directory:
@@ -768,8 +837,13 @@ def main(argv: list[str] | None = None) -> int:
 
             started = now()
             result = run_on_loop(args.loop, run)
-            result = {"measurement": name, "loop": args.loop, "quick": args.quick,
-                      **result, "wall_s": now() - started}  # fmt: skip
+            result = {
+                "measurement": name,
+                "loop": args.loop,
+                "quick": args.quick,
+                **result,
+                "wall_s": now() - started,
+            }
         results[name] = result
         print(json.dumps(result), flush=True)
     print_summary(results, args.loop)

@@ -62,3 +62,26 @@ class Worker(ember.Actor):
         match msg:
             case ember.NodeDown(node=name):
                 self.noticed[name] = time.time()
+
+
+class Player(ember.Entity):
+    """A sharded entity (examples/entities.py): a player's rating, saved after each match."""
+
+    async def init(self, key: str, state: Any | None) -> None:
+        self.rating: int = 1500 if state is None else state["rating"]
+        self.matches: int = 0 if state is None else state["matches"]
+
+    async def handle_cast(self, message: Any) -> None:
+        match message:
+            case ("won", int(by)):
+                self.rating += by
+            case ("lost", int(by)):
+                self.rating -= by
+        self.matches += 1
+        await self.save({"rating": self.rating, "matches": self.matches})
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        match message:
+            case "profile":
+                return {"rating": self.rating, "matches": self.matches, "node": self.node.name}
+        raise ValueError(f"a Player does not answer {message!r}")

@@ -122,6 +122,22 @@ async def test_cluster_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "All three node processes have stopped." in out
 
 
+async def test_entities_example(capsys: pytest.CaptureFixture[str]) -> None:
+    out = await run_example("entities", capsys)
+    homes = re.search(
+        r"activated where its shard is placed: \{'a': (\d+), 'b': (\d+), 'c': (\d+)\}", out
+    )
+    assert homes is not None
+    assert all(int(count) > 10 for count in homes.groups())
+    assert "player0 -> {'rating': 1507, 'matches': 2, 'node': " in out
+    killed = re.search(r"all (\d+) answer again, from \[.*\], (\d+) of them with the rating", out)
+    assert killed is not None
+    assert killed.group(1) == killed.group(2)  # every one with its last saved state
+    assert "exited with status 0 after handing its players over" in out
+    assert "360 of 360 matches counted" in out
+    assert "All three node processes have stopped." in out
+
+
 def test_ember_demo_runs_the_tour() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "ember", "demo"],
@@ -132,10 +148,11 @@ def test_ember_demo_runs_the_tour() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "=== 1/4  A Counter actor" in done.stdout
-    assert "=== 2/4  Links and monitors" in done.stdout
-    assert "=== 3/4  Supervision" in done.stdout
-    assert "=== 4/4  A cluster of three node processes" in done.stdout
+    assert "=== 1/5  A Counter actor" in done.stdout
+    assert "=== 2/5  Links and monitors" in done.stdout
+    assert "=== 3/5  Supervision" in done.stdout
+    assert "=== 4/5  A cluster of three node processes" in done.stdout
+    assert "=== 5/5  Sharded entities" in done.stdout
     assert "call('get') -> 6" in done.stdout
     assert "reason='noproc'" in done.stdout
     assert "=== What the tour showed" in done.stdout
@@ -143,6 +160,7 @@ def test_ember_demo_runs_the_tour() -> None:
     assert "2. examples/links_and_monitors.py:" in done.stdout
     assert "3. examples/supervision_tree.py:" in done.stdout
     assert "4. examples/cluster.py:" in done.stdout
+    assert "5. examples/entities.py:" in done.stdout
     assert "ActorExited('noconnection')" in done.stdout
     assert done.stderr == ""
 

@@ -71,6 +71,15 @@ TOUR = (
         "calls to it fail at once, its names and group members are dropped, and the "
         "surviving nodes keep serving",
     ),
+    Stop(
+        "entities.py",
+        "Sharded entities: players by key, back with their state when their node dies",
+        "node.entity(kind, key) reaches a player from any node, activated where placement "
+        "puts its shard and saved after each match; when the node holding the most players "
+        "is SIGKILLed, every one of them answers again from another node with the state it "
+        "last saved (the survivors expire the lost node's lease in storage, then claim its "
+        "keys), and a node that is SIGTERMed hands its players over losing no message",
+    ),
 )
 
 
@@ -124,7 +133,8 @@ def demo(args: argparse.Namespace) -> int:
         print(textwrap.fill(text, width=88, initial_indent="  ", subsequent_indent="     "))
     print()
     print(
-        "Read the examples' source next to docs/concepts.md and docs/clustering.md; "
+        "Read the examples' source next to docs/concepts.md, docs/clustering.md and "
+        "docs/entities.md; "
         "run the tests with `make test`."
     )
     return 0
