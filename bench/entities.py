@@ -27,9 +27,9 @@ or bigger"). The entity kind and its twin are ``bench.entity_kinds``.
     One node with SQLite: ``--activations`` distinct keys activated by their first
     call, 100 callers at once; then each asked to passivate (a call whose handler
     calls ``self.passivate()``), timed until all have passivated and their
-    releases are written; then all activated again (their rows exist now). The
-    actor equivalents: ``spawn`` + one call, a call whose handler calls
-    ``self.stop()``.
+    releases are written; then all activated again (their rows exist now), and
+    the node closed with all of them active (each passivates first). The actor
+    equivalents: ``spawn`` + one call, a call whose handler calls ``self.stop()``.
 ``memory``
     RSS growth, after a full collection, for ``--memory-count`` active entities
     (``passivate_after=None``) against as many idle plain actors; each side in its
@@ -442,6 +442,8 @@ async def activation(args: argparse.Namespace, directory: str) -> Result:
         stats = kind_stats(node)
         assert stats.activations == 2 * count + 1, stats
         assert (stats.dropped, stats.failed_activations, stats.restarts) == (0, 0, 0), stats
+        closing = now()  # leaving the block closes the node: every entity passivates first
+    close_s = now() - closing
 
     refs: list[Any] = [None] * count
 
@@ -464,6 +466,7 @@ async def activation(args: argparse.Namespace, directory: str) -> Result:
         "activation_transactions": activate_transactions,
         "passivations_per_s": rate(count, passivate_s),
         "reactivations_per_s": rate(count, reactivate_s),
+        "close_with_all_active_s": close_s,
         "actor_spawn_and_call_per_s": rate(count, spawn_s),
         "actor_stop_per_s": rate(count, stop_s),
         "activation_ratio": ratio(rate(count, activate_s), rate(count, spawn_s)),
@@ -739,6 +742,12 @@ def summary_rows(name: str, r: Result) -> list[tuple[str, str, str, str]]:
                 f"{r['passivation_ratio']:.2f}",
             ),
             ("re-activations (rows exist)", k(r["reactivations_per_s"]) + "/s", "", ""),
+            (
+                f"node close with {k(r['count'])} active",
+                f"{r['close_with_all_active_s']:.2f} s",
+                "",
+                "",
+            ),
         ]
     if name == "memory":
         return [
