@@ -211,6 +211,7 @@ async def test_a_joining_node_takes_its_shards_and_the_entities_on_them_move(
 async def test_an_eager_kind_comes_back_by_itself_after_its_node_dies(
     cluster: Cluster, db: str
 ) -> None:
+    await cluster.start("a")  # with a third node, the survivor is a majority: it acts at once
     await cluster.start("b", "c", storage=db)
     await host(cluster, "room", Room, "b", "c", eager=True)
     rooms = [cluster["c"].entity("room", f"r{i}") for i in range(12)]
@@ -222,3 +223,33 @@ async def test_an_eager_kind_comes_back_by_itself_after_its_node_dies(
     await wait_until(
         lambda: entity_stats(cluster, "room")["c"].active == 12, within=FAILOVER_WITHIN
     )
+
+
+async def test_a_node_that_lost_every_peer_takes_no_ones_entities(
+    cluster: Cluster, db: str
+) -> None:
+    await cluster.start("a")
+    await cluster.start("b", "c", "d", storage=db)
+    await host(cluster, "tally", Tally, "b", "c", "d")
+    refs = [cluster["a"].entity("tally", f"z{i}") for i in range(30)]
+    before = {ref.key: await ref.call("where") for ref in refs}
+    zombie = await cluster.kill("b")  # its objects live on: every peer of it is "lost"
+    await wait_until(lambda: len(zombie.members()) == 1, within=JOIN_WITHIN)
+    region = zombie._hosts["tally"].region
+    assert region is not None
+    await wait_until(lambda: not region._tasks, within=JOIN_WITHIN)  # it has judged each loss
+    leases = [cluster[name]._lease for name in ("c", "d")]
+    renewed = [lease.renewals for lease in leases if lease is not None]
+    # a renewal after the zombie judged: storage would have refused it had it expired them
+    await wait_until(
+        lambda: all(lease.renewals > n for lease, n in zip(leases, renewed, strict=True))
+    )
+    for name in ("c", "d"):
+        assert cluster[name]._lease is not None
+        assert cluster[name]._lease.lost is None  # the zombie expired no lease of theirs
+    for ref in refs:
+        ref.cast("after")
+        assert (await ref.call("seen"))[-1] == "after"
+        assert await ref.call("where") in (
+            {"c", "d"} if before[ref.key] == "b" else {before[ref.key]}
+        )

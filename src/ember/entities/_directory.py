@@ -13,6 +13,7 @@ has a route; calls wait for one until their deadline.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import time
 from collections import deque
@@ -40,8 +41,13 @@ class Directory:
         self.regions: dict[str, ActorRef] = {}
         self.table = PlacementTable.build((), shards)
         self.region: Region | None = None
-        self.held: dict[int, deque[tuple[str, int, Any]]] = {}
+        self.held: dict[int, deque[tuple[str, int, Any, int]]] = {}
         self.held_count = 0
+        # Every message through a region is stamped (this node's incarnation, a number
+        # that grows with each): an activation drops one older than the last it had
+        # from the same sender, which a fault made overtake it. Order, at most once.
+        self._sender = ""
+        self._stamps = itertools.count(1)
         self.dropped = 0
         self.blocked: dict[int, str] = {}  # shard -> the node that asked not to get it
         self._waiting: list[asyncio.Future[None]] = []
@@ -115,29 +121,41 @@ class Directory:
             else:
                 activation.ref.send(message)
             return activation
+        stamp = next(self._stamps)
         held = self.held.get(shard)
         if held is not None:
-            self._hold(held, key, kind, message)
+            self._hold(held, key, kind, message, stamp)
             return None
         owner = self.route(shard)
         if owner is None:
-            self._hold(self.held.setdefault(shard, deque()), key, kind, message)
+            self._hold(self.held.setdefault(shard, deque()), key, kind, message, stamp)
         else:
-            self._send_to(owner, key, shard, kind, message)
+            self._send_to(owner, key, shard, kind, message, stamp)
         return None
 
-    def _send_to(self, owner: str, key: str, shard: int, kind: int, message: Any) -> None:
+    @property
+    def sender(self) -> str:
+        """This node's incarnation, as its stamps name it."""
+        if not self._sender:
+            self._sender = f"{self.me}#{self.node.incarnation}"
+        return self._sender
+
+    def _send_to(
+        self, owner: str, key: str, shard: int, kind: int, message: Any, stamp: int
+    ) -> None:
         region = self.region
         if owner == self.me and region is not None:
-            region.deliver(key, shard, (kind, message))
+            region.deliver(key, shard, (kind, message, (self.sender, stamp)))
         else:
-            self.regions[owner].send(("$e", key, shard, kind, message, ""))
+            self.regions[owner].send(("$e", key, shard, kind, message, "", self.sender, stamp))
 
-    def _hold(self, held: deque[tuple[str, int, Any]], key: str, kind: int, message: Any) -> None:
+    def _hold(
+        self, held: deque[tuple[str, int, Any, int]], key: str, kind: int, message: Any, stamp: int
+    ) -> None:
         if self.held_count >= self.held_limit:
             self.dropped += 1
             return
-        held.append((key, kind, message))
+        held.append((key, kind, message, stamp))
         self.held_count += 1
 
     def _flush(self) -> None:
@@ -147,8 +165,8 @@ class Directory:
                 continue
             held = self.held.pop(shard)
             self.held_count -= len(held)
-            for key, kind, message in held:
-                self._send_to(owner, key, shard, kind, message)
+            for key, kind, message, stamp in held:
+                self._send_to(owner, key, shard, kind, message, stamp)
         waiting, self._waiting = self._waiting, []
         for future in waiting:
             if not future.done():
@@ -183,7 +201,8 @@ class Directory:
                 target = region.ref if owner == self.me and region is not None else None
                 target = target or self.regions.get(owner)
                 if target is not None:
-                    return await target.call(("$c", key, shard, message, ""), left)
+                    envelope = ("$c", key, shard, message, "", self.sender, next(self._stamps))
+                    return await target.call(envelope, left)
             await self._wait_for_route(deadline, key)
 
     async def _wait_for_route(self, deadline: float, key: str) -> None:

@@ -31,6 +31,7 @@ from ._kind import KindSettings, check_kind_name
 from ._kind_supervisors import EntitiesSupervisor, KindSupervisor
 from ._leases import LeaseKeeper
 from ._placement import DEFAULT_SHARDS
+from ._quorum import Quorum
 from ._storage import Storage
 from ._storage_urls import open_storage
 
@@ -75,6 +76,7 @@ class Node(ClusterNode):
         self._storage: Storage | None = None if storage is None else open_storage(storage)
         super().__init__(name, **options)
         self.on_node_down(self._route_around)
+        self._quorum = Quorum(lambda: [m.name for m in self.members()])
         self.lease_ttl = float(lease_ttl)
         self._kinds: dict[str, KindSettings] = {}
         self._hosts: dict[str, KindHost] = {}
@@ -113,6 +115,7 @@ class Node(ClusterNode):
                     renew_every=self.lease_ttl / 5,
                 )
                 await self._lease.start()
+                self._quorum.start()
                 self.on_declared_down(lambda: self._abandon("the cluster declared it down"))
                 self._kinds_supervisor = await self.spawn(EntitiesSupervisor)
                 for settings in list(self._kinds.values()):
@@ -126,6 +129,7 @@ class Node(ClusterNode):
         ``terminate`` runs, then it is released in storage), then close the node."""
         if self.running and self._hosts and not self._abandoned:
             await self._hand_everything_over()
+        self._quorum.stop()
         lease, self._lease = self._lease, None  # a second close has none to expire
         if lease is not None:
             await lease.stop()
@@ -284,6 +288,7 @@ class Node(ClusterNode):
             self._codec,
             lease,
             self._entity_directory(settings.kind),
+            self._quorum,
         )
         self._hosts[settings.kind] = host
         spec = ChildSpec(f"kind:{settings.kind}", KindSupervisor, args=(host,))

@@ -18,6 +18,7 @@ from ._counters import KindCounters
 from ._entity_errors import Fenced, UnencodableState
 from ._kind import KindSettings
 from ._leases import LeaseKeeper
+from ._quorum import Quorum
 from ._storage import Granted, HeldBy, Storage
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class KindHost:
         codec: TermCodec,
         lease: LeaseKeeper,
         directory: Directory,
+        quorum: Quorum,
     ) -> None:
         self.node_name = node_name
         self.incarnation = incarnation
@@ -51,6 +53,7 @@ class KindHost:
         self.codec = codec
         self.lease = lease
         self.directory = directory
+        self.quorum = quorum
         self.counters = KindCounters()
         self.region: Region | None = None  # the running region actor, once started
         self.supervisor: ActorRef | None = None  # the kind's DynamicSupervisor

@@ -47,6 +47,8 @@ class LeaseKeeper:
         self._on_lost = on_lost
         self._deadline = 0.0  # monotonic: valid before it
         self._lost: str | None = None
+        self.renewals = 0
+        """How many renewals storage accepted."""
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
 
@@ -90,6 +92,7 @@ class LeaseKeeper:
             await asyncio.gather(task, return_exceptions=True)
 
     def _renewed(self, sent: float) -> None:
+        self.renewals += 1
         self._deadline = sent + self.ttl
         if self._watchdog is not None:
             self._watchdog.cancel()

@@ -27,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
@@ -60,21 +62,36 @@ __all__ = ["CALL_ENVELOPE", "SEND_ENVELOPE", "Region"]
 
 LOGGER = logging.getLogger("ember.entities")
 
-SEND_ENVELOPE: Final = "$e"  # ("$e", key, shard, kind, message, via): a send or cast
-CALL_ENVELOPE: Final = "$c"  # ("$c", key, shard, message, via): a call
+# ("$e", key, shard, kind, message, via, sender, stamp): a send or cast;
+# ("$c", key, shard, message, via, sender, stamp): a call. ``via``: the regions it was
+# forwarded by; ``sender`` and ``stamp``: the sending node's incarnation and its number.
+SEND_ENVELOPE: Final = "$e"
+CALL_ENVELOPE: Final = "$c"
+QUORUM_SETTLE: Final = 0.25  # seconds: the losses of one moment are seen before judging
 MAX_HOPS: Final = 3  # a message forwarded more often than this is activated where it is
 SWEEPS_TO_IDLE: Final = 4  # passivate_after is split in this many sweeps
 CLAIM_RETRY_FIRST: Final = 0.05
 CLAIM_RETRY_MOST: Final = 1.0
+HOLDER_GRACE: Final = 5.0  # seconds a key may stay held by a node that is no member
 EAGER_SCAN_EVERY: Final = 1.0
 
-Item = tuple[Any, ...]  # (INFO, message), (CAST, message) or (CALL, message, caller)
+Item = tuple[Any, ...]  # (INFO|CAST, message, stamp) or (CALL, message, caller, stamp)
 
 
 class Activation:
     """One live activation of a key on this node."""
 
-    __slots__ = ("closing", "epoch", "idle", "key", "open", "ref", "shard", "touched")
+    __slots__ = (
+        "closing",
+        "epoch",
+        "idle",
+        "key",
+        "last_stamps",
+        "open",
+        "ref",
+        "shard",
+        "touched",
+    )
 
     def __init__(self, key: str, shard: int, ref: ActorRef, epoch: int) -> None:
         self.key = key
@@ -85,6 +102,7 @@ class Activation:
         self.touched = True  # a message came through since the last sweep
         self.idle = 0  # sweeps without a message
         self.closing: str | None = None  # "passivate" or "handoff" once it is ending
+        self.last_stamps: dict[str, int] = {}  # sender -> the stamp of its last message
 
 
 class Held:
@@ -105,7 +123,7 @@ class Incoming:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.items: list[tuple[str, Item]] = []
+        self.items: list[tuple[str, Item, str]] = []  # key, item, the regions it came by
 
 
 class Handover:
@@ -135,6 +153,7 @@ class Region(Actor):
         self.activating: dict[str, int] = {}  # key -> shard, claims and starts in flight
         self.incoming: dict[int, Incoming] = {}
         self.adopted: dict[int, str] = {}  # shard -> the owner that handed it us early
+        self.incarnations: dict[str, int] = {}  # the last seen of each hosting node
         self.taken_over: dict[int, set[str]] = {}  # shard of a lost node -> keys back since
         self.handovers: dict[int, Handover] = {}
         self.handing_off: dict[int, int] = {}  # shard -> handover id, once started
@@ -168,8 +187,10 @@ class Region(Actor):
                 int(kind),
                 body,
                 str(via),
+                str(sender),
+                int(stamp),
             ) if kind in (INFO, CAST) and 0 <= shard < self.settings.shards:
-                self.deliver(key, shard, (kind, body), via)
+                self.deliver(key, shard, (kind, body, (sender, stamp)), via)
             case Down(ref=ref, reason=reason):
                 self._ended(ref, reason)
             case ("$sweep",):
@@ -192,8 +213,16 @@ class Region(Actor):
 
     async def handle_call(self, message: Any, caller: Caller) -> Any:
         match message:
-            case ("$c", str(key), int(shard), body, str(via)) if 0 <= shard < self.settings.shards:
-                self.deliver(key, shard, (CALL, body, caller), via)
+            case (
+                "$c",
+                str(key),
+                int(shard),
+                body,
+                str(via),
+                str(sender),
+                int(stamp),
+            ) if 0 <= shard < self.settings.shards:
+                self.deliver(key, shard, (CALL, body, caller, (sender, stamp)), via)
                 return NO_REPLY
             case ("$leave",):
                 self.leaving.append(caller)
@@ -237,11 +266,9 @@ class Region(Actor):
             self._hold(held.items, item)
             return
         incoming = self.incoming.get(shard)
-        # Held: what came straight from its sender. What a region sent on to us
-        # (a handoff's queue, or a stale route) was sent before that, so goes first.
-        if incoming is not None and not via:
+        if incoming is not None:
             if self._room():
-                incoming.items.append((key, item))
+                incoming.items.append((key, item, via))
                 self.held_count += 1
             else:
                 self._drop(item)
@@ -261,7 +288,7 @@ class Region(Actor):
                 self.adopted[shard] = owner
             elif self.directory.blocked.get(shard) == owner:
                 # The owner is handing the shard off: keep it for its new owner.
-                self._wait_for(shard, owner).items.append((key, item))
+                self._wait_for(shard, owner).items.append((key, item, via))
                 self.held_count += 1
                 return
             elif via.count(",") + 1 < MAX_HOPS if via else True:
@@ -275,6 +302,12 @@ class Region(Actor):
 
     def _put(self, activation: Activation, item: Item) -> None:
         activation.touched = True
+        sender, stamp = item[-1]
+        last = activation.last_stamps
+        if stamp <= last.get(sender, 0):
+            self._drop_late(activation, item)
+            return
+        last[sender] = stamp
         kind = item[0]
         if kind is CALL:
             item[2].forward(activation.ref, item[1])
@@ -282,6 +315,23 @@ class Region(Actor):
             activation.ref.cast(item[1])
         else:
             activation.ref.send(item[1])
+
+    def _drop_late(self, activation: Activation, item: Item) -> None:
+        """``item`` was overtaken by a later message from its sender (a fault sent the
+        two different ways): delivering it now would break their order."""
+        self.host.counters.dropped += 1
+        LOGGER.info(
+            "entity %s:%s dropped a message that arrived after a later one from its sender",
+            self.settings.kind,
+            activation.key,
+        )
+        if item[0] is CALL:
+            item[2].fail(
+                EmberError(
+                    f"entity {self.settings.kind}:{activation.key}: the call arrived after a "
+                    "later message from its sender, and was dropped to keep their order"
+                )
+            )
 
     def _room(self) -> bool:
         return self.held_count < self.settings.buffer_limit
@@ -315,10 +365,11 @@ class Region(Actor):
         """Hand ``items`` on to another node's region, in order (calls too)."""
         path = f"{via},{self.me}" if via else self.me
         for item in items:
+            sender, stamp = item[-1]
             if item[0] is CALL:
-                item[2].forward(target, (CALL_ENVELOPE, key, shard, item[1], path))
+                item[2].forward(target, (CALL_ENVELOPE, key, shard, item[1], path, sender, stamp))
             else:
-                target.send((SEND_ENVELOPE, key, shard, item[0], item[1], path))
+                target.send((SEND_ENVELOPE, key, shard, item[0], item[1], path, sender, stamp))
         self.host.counters.forwarded += len(items)
 
     def _release_held(self, key: str) -> Held | None:
@@ -373,6 +424,7 @@ class Region(Actor):
         host = self.host
         delay = CLAIM_RETRY_FIRST
         expired_myself = False
+        held_since: dict[HeldBy, float] = {}  # a holder that is no member, since when
         try:
             while not self.ended:
                 try:
@@ -390,8 +442,11 @@ class Region(Actor):
                             expired_myself = True
                             await host.storage.expire_lease(self.me, result.incarnation)
                             continue
-                    elif self._live_host(result) and self._hand_to_holder(key, shard, result.node):
-                        return
+                    elif self._live_host(result):
+                        if self._hand_to_holder(key, shard, result.node):
+                            return
+                    else:
+                        await self._judge_holder(result, held_since)
                 else:
                     LOGGER.warning(
                         "entity %s:%s: storage failed the claim (%s); trying again",
@@ -404,6 +459,31 @@ class Region(Actor):
         finally:
             self.activating.pop(key, None)
             self._check_handovers()
+
+    async def _judge_holder(self, holder: HeldBy, since: dict[HeldBy, float]) -> None:
+        """A key is held by a node that is no member of the cluster. Its lease lapses by
+        itself if it is dead; but it may be alive, cut off from the cluster and not
+        from storage, and keep its lease (and the key) for good, if the nodes that saw
+        it go did not expire it. Held so for ``HOLDER_GRACE`` (longer than a join
+        takes, so a node still joining is not mistaken for it), and with the
+        majority on this side, expire that incarnation's lease."""
+        now = time.monotonic()
+        first = since.setdefault(holder, now)
+        if now - first < HOLDER_GRACE or not self.host.quorum.holds():
+            return
+        since[holder] = math.inf  # once
+        LOGGER.warning(
+            "region %s on %s: node %s (incarnation %d) holds keys but is no member of the "
+            "cluster; expiring its lease",
+            self.settings.kind,
+            self.me,
+            holder.node,
+            holder.incarnation,
+        )
+        try:
+            await self.host.storage.expire_lease(holder.node, holder.incarnation)
+        except EmberError as exc:
+            LOGGER.warning("could not expire the lease of %s: %s", holder.node, exc)
 
     async def _start_entity(self, key: str, shard: int, granted: Granted) -> None:
         host = self.host
@@ -583,6 +663,8 @@ class Region(Actor):
         live = {m.name for m in node.members()} if self.clustered else {me}
         if not old.nodes:  # our first table: the shards we take were the others'
             old = PlacementTable.build([n for n in new.nodes if n != me], new.shards)
+        for name, ref in self.directory.regions.items():
+            self.incarnations[name] = ref.incarnation
         handed_early = self.adopted
         self.adopted = {s: n for s, n in handed_early.items() if new.owner(s) == n}
         for shard in list(self.taken_over):
@@ -718,15 +800,22 @@ class Region(Actor):
             incoming = self.incoming.get(shard)
             if incoming is not None:
                 del self.incoming[shard]
-                self._replay(incoming)
+                self._replay(incoming, handed_by=source)
                 released.append(shard)
         if self.settings.eager and released:
             self._start(self._eager_scan(set(released)))
 
-    def _replay(self, incoming: Incoming) -> None:
+    def _replay(self, incoming: Incoming, handed_by: str = "") -> None:
+        """Deliver what was held for a shard: first what the node that handed it over
+        forwarded (its queue, sent before anything that came straight here), then
+        the rest in arrival order."""
         self.held_count -= len(incoming.items)
-        for key, item in incoming.items:
-            self.deliver(key, self._shard(key), item, incoming.source)
+        items = incoming.items
+        if handed_by:
+            first = [i for i in items if i[2].rpartition(",")[2] == handed_by]
+            items = first + [i for i in items if i[2].rpartition(",")[2] != handed_by]
+        for key, item, via in items:
+            self.deliver(key, self._shard(key), item, via or incoming.source)
 
     def _shard(self, key: str) -> int:
         return self.directory.shard_of(key)
@@ -752,13 +841,25 @@ class Region(Actor):
             if not handover.started and node in handover.waiting:
                 self._confirmed(handover.id, node)
         self._release_incoming(node, "it was lost")
-        self._start(self._expire_lease_of(node))
+        self._start(self._expire_lease_of(node, self.incarnations.get(node)))
 
-    async def _expire_lease_of(self, node: str) -> None:
-        """A node the cluster declared down (by its majority) may not keep its
-        entities: expire its lease, so they fail over now, not when it lapses."""
+    async def _expire_lease_of(self, node: str, incarnation: int | None) -> None:
+        """A node the cluster declared down may not keep its entities: expire its lease
+        (that incarnation's: the node may be back already), so they fail over now, not
+        when it lapses; but only from the majority side (``_quorum``), once the
+        losses of the moment are all seen."""
+        await asyncio.sleep(QUORUM_SETTLE)
+        if not self.host.quorum.holds():
+            LOGGER.info(
+                "region %s on %s: lost %s, but without a majority of the cluster; its "
+                "lease in storage runs out by itself",
+                self.settings.kind,
+                self.me,
+                node,
+            )
+            return
         try:
-            await self.host.storage.expire_lease(node)
+            await self.host.storage.expire_lease(node, incarnation)
         except EmberError as exc:
             LOGGER.warning("could not expire the lease of lost node %s: %s", node, exc)
         if self.settings.eager:
