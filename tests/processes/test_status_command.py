@@ -115,3 +115,25 @@ async def test_status_listens_where_told(tmp_path: Path) -> None:
             "status", "--seed", cluster.addresses["a"], "--listen", f"ipc://{tmp_path}/no/s.sock"
         )
         assert_one_line_error(missing, r"cannot listen on ipc://.*/no/s\.sock")
+
+
+async def test_status_shows_the_entities_each_node_holds(tmp_path: Path) -> None:
+    arguments = [
+        "--storage",
+        f"sqlite:///{tmp_path}/e.db",
+        "--entity",
+        "tally=process_actors:Tally",
+    ]
+    async with LocalCluster(["a", "b"], pythonpath=[HERE], node_args=arguments) as cluster:
+        refs = [cluster.client.entity("tally", f"p{i}") for i in range(20)]
+        where = [await ref.call("where", timeout=10.0) for ref in refs]
+        seed = f"a@{cluster.addresses['a']}"
+        table = await ember_async("status", "--seed", seed)
+        as_json = await ember_async("status", "--seed", seed, "--json")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:4] == ["node", "incarnation", "actors", "entities"]
+    held = {line.split()[0]: line.split()[3] for line in lines[1:]}
+    assert held == {"a": str(where.count("a")), "b": str(where.count("b")), "client": "-"}
+    rows = {row["name"]: row for row in json.loads(as_json.stdout)}
+    assert rows["a"]["statistics"]["entities"]["tally"]["active"] == where.count("a")

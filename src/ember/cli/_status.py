@@ -174,15 +174,17 @@ async def _row(client: ember.Node, member: Member, timeout: float) -> dict[str, 
 
 def _print_table(rows: Sequence[dict[str, Any]]) -> None:
     print(
-        f"{'node':<16} {'incarnation':>20} {'actors':>8} {'dead letters':>13} "
+        f"{'node':<16} {'incarnation':>20} {'actors':>8} {'entities':>9} {'dead letters':>13} "
         f"{'dropped':>8} {'malformed':>10}  address"
     )
     for row in rows:
         stats = row.get("statistics", {})
         carrier = row.get("carrier", {})
         dropped = sum(v for k, v in carrier.items() if k.startswith("dropped")) if carrier else "?"
+        kinds = stats.get("entities")  # only a node with storage has them
+        entities = "-" if kinds is None else sum(kind["active"] for kind in kinds.values())
         print(
             f"{row['name']:<16} {row['incarnation']:>20} {stats.get('actors', '?'):>8} "
-            f"{stats.get('dead_letters', '?'):>13} {dropped:>8} "
+            f"{entities:>9} {stats.get('dead_letters', '?'):>13} {dropped:>8} "
             f"{row.get('malformed', '?'):>10}  {row['address']}"
         )
