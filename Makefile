@@ -42,6 +42,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/python -m bench.entities
 	$(BIN)/python -m bench
 
 clean:

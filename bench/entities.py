@@ -787,6 +787,9 @@ def print_summary(results: dict[str, Result], loop: str) -> None:
     sys.stderr.flush()
 
 
+ENTITIES_MARKDOWN = Path(__file__).parent / "results" / "entities.md"
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.entities",
@@ -794,6 +797,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="small counts, one run (< 60 s)")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        default=ENTITIES_MARKDOWN,
+        help="where to write the summary as markdown, which `python -m bench` puts in "
+        "docs/benchmarks.md (not in --quick mode)",
+    )
     parser.add_argument(
         "--only", default=",".join(MEASUREMENTS), help="a comma list of: " + ", ".join(MEASUREMENTS)
     )
@@ -856,7 +866,32 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = result
         print(json.dumps(result), flush=True)
     print_summary(results, args.loop)
+    if args.markdown is not None and not args.quick:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown(results, args))
     return 0
+
+
+def markdown(results: dict[str, Result], args: argparse.Namespace) -> str:
+    """The summary as a markdown section, which ``python -m bench`` puts in its report."""
+    rows = [("measurement", "entity", "plain actor", "ratio")]
+    for name, result in results.items():
+        rows += summary_rows(name, result)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S +0000", time.gmtime())
+    command = "python -m bench.entities" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    lines = [
+        "## Sharded entities against plain actors",
+        "",
+        f"Generated {stamp} by `{command}` ({args.loop}, on the machine above), each "
+        "entity figure beside the plain-actor equivalent measured in the same run; ratio "
+        "below 1: entities slower or bigger (bench/README.md says what each row measures).",
+        "",
+        "| " + " | ".join(rows[0]) + " |",
+        "| --- | ---: | ---: | ---: |",
+        *("| " + " | ".join(cell or "" for cell in row) + " |" for row in rows[1:]),
+        "",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

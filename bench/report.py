@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.targets import TARGETS
@@ -192,6 +193,9 @@ def _targets(cells: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+ENTITIES = Path(__file__).parent / "results" / "entities.md"
+
+
 def render(results: dict[str, Any]) -> str:
     machine = results["machine"]
     packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
@@ -227,4 +231,6 @@ def render(results: dict[str, Any]) -> str:
     for workload in WORKLOADS:
         if any(cell["workload"] == workload for cell in cells):
             lines += _table(workload, cells)
+    if ENTITIES.is_file():  # written by `python -m bench.entities` (make bench runs it first)
+        lines += ["", ENTITIES.read_text().rstrip()]
     return "\n".join(lines).rstrip() + "\n"
