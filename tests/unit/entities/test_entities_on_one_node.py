@@ -344,3 +344,29 @@ async def test_fenced_is_an_ember_error_with_its_exit_reason() -> None:
     assert error.exit_reason == ("fenced", 3)
     assert "player:alice" in str(error)
     assert isinstance(UnencodableState("x"), TypeError)
+
+
+async def test_a_malformed_envelope_is_dropped_and_counted_and_nothing_else_changes(
+    node: ember.Node,
+) -> None:
+    hank = node.entity("counter", "hank")
+    hank.cast(1)
+    assert await hank.call("get") == 1
+    region = node._entity_directory("counter").region
+    assert region is not None
+    for bad in [
+        ("$e", 1, 2, 3, 4, 5, 6, 7),
+        ("$e", "hank", -1, 2, "x", "", "s", 1),
+        ("$e", "hank", hank.shard, 99, "x", "", "s", 1),
+        ("$e", "hank", hank.shard, 2, "x", "", "s", "not a stamp"),
+    ]:
+        region.ref.send(bad)
+    await wait_until(lambda: node.statistics().entities["counter"].dropped == 4)
+    with pytest.raises(ember.InvalidArgument, match="a malformed call"):
+        await region.ref.call(("$c", "hank", hank.shard, "get", "", 7, 1))
+    assert node.statistics().entities["counter"].dropped == 5
+    with pytest.raises(ember.InvalidArgument, match="unknown request"):
+        await region.ref.call(("what?",))
+    assert node.statistics().entities["counter"].restarts == 0
+    hank.cast(2)
+    assert await hank.call("get") == 2
