@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ember.actors import CAST, INFO, sending_node
+from ember.actors import CAST, INFO, ActorExited, sending_node
 
 if TYPE_CHECKING:
     from ._directory import Directory
@@ -107,6 +107,20 @@ class EntityRef:
         node = sending_node(directory.node)
         if node is not directory.node:
             directory = _directory_of(node, self.kind, directory)
+        else:
+            activation = self._activation
+            if activation is not None and activation.open:  # the hot path, as send's
+                activation.touched = True
+                try:
+                    return await activation.ref.call(message, timeout)
+                except ActorExited as exited:
+                    if exited.reason != "noproc":
+                        raise
+                # It had ended before the call reached it: through the directory, which
+                # routes by its region, nothing is lost.
+            reply = await directory.call(self.key, self.shard, message, timeout)
+            object.__setattr__(self, "_activation", directory.local_activation(self.key))
+            return reply
         return await directory.call(self.key, self.shard, message, timeout)
 
     def _route(self, kind: int, message: Any) -> None:
