@@ -30,6 +30,9 @@ or bigger"). The entity kind and its twin are ``bench.entity_kinds``.
     releases are written; then all activated again (their rows exist now), and
     the node closed with all of them active (each passivates first). The actor
     equivalents: ``spawn`` + one call, a call whose handler calls ``self.stop()``.
+``activation_postgres``
+    The same activations (and passivations) with PostgreSQL: a throwaway server
+    started as ``python -m bench.storage`` starts it (127.0.0.1 only, stopped by pid).
 ``memory``
     RSS growth, after a full collection, for ``--memory-count`` active entities
     (``passivate_after=None``) against as many idle plain actors; each side in its
@@ -71,7 +74,15 @@ from bench.measure import LOOPS, latency_metrics, rate, run_on_loop, settled_rss
 from ember.testing import LocalCluster, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("one_way", "call", "remote", "activation", "memory", "failover")
+MEASUREMENTS = (
+    "one_way",
+    "call",
+    "remote",
+    "activation",
+    "activation_postgres",
+    "memory",
+    "failover",
+)
 KIND = "bench"
 ENTITY_CLASS = "bench.entity_kinds:BenchEntity"
 SENDERS = 4
@@ -101,7 +112,7 @@ FULL = {
     "remote_casts": 100_000,
     "activations": 50_000,
     "memory_count": 100_000,
-    "failover_count": 500,
+    "failover_count": 3_000,  # about 1,000 on the node that fails
 }
 
 Result = dict[str, Any]
@@ -474,6 +485,36 @@ async def activation(args: argparse.Namespace, directory: str) -> Result:
     }
 
 
+async def activation_postgres(args: argparse.Namespace, directory: str) -> Result:
+    """Activations and passivations per second with PostgreSQL: a throwaway server
+    (``bench.storage``'s: initdb in a temporary directory, 127.0.0.1 only)."""
+    from bench.storage import postgres_storage
+
+    count = args.activations
+    keys = [f"k{i}" for i in range(count)]
+    async with postgres_storage(None) as storage, ember.Node("pg", storage=storage) as node:
+        node.entities(KIND, BenchEntity, passivate_after=None)
+        await node.hosting()
+        entity = node.entity
+        await entity(KIND, "warm").call("get")
+        activate_s = await concurrently(count, CALLERS, lambda i: entity(KIND, keys[i]).call("get"))
+        start = now()
+        await concurrently(count, CALLERS, lambda i: entity(KIND, keys[i]).call("passivate"))
+        await poll(
+            lambda: kind_stats(node).passivations == count and kind_stats(node).active == 1,
+            "every entity passivated",
+        )
+        passivate_s = now() - start
+        stats = kind_stats(node)
+        assert (stats.dropped, stats.failed_activations) == (0, 0), stats
+    return {
+        "count": count,
+        "callers": CALLERS,
+        "activations_per_s": rate(count, activate_s),
+        "passivations_per_s": rate(count, passivate_s),
+    }
+
+
 # ---- 5. memory -------------------------------------------------------------------------------
 
 
@@ -661,6 +702,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, str], Awaitable[Result]]] = {
     "call": call,
     "remote": remote,
     "activation": activation,
+    "activation_postgres": activation_postgres,
     "memory": memory,
     "failover": failover,
 }
@@ -748,6 +790,16 @@ def summary_rows(name: str, r: Result) -> list[tuple[str, str, str, str]]:
                 "",
                 "",
             ),
+        ]
+    if name == "activation_postgres":
+        return [
+            (
+                f"activations (PostgreSQL), {r['callers']} callers",
+                k(r["activations_per_s"]) + "/s",
+                "",
+                "",
+            ),
+            ("passivations (PostgreSQL)", k(r["passivations_per_s"]) + "/s", "", ""),
         ]
     if name == "memory":
         return [
