@@ -33,6 +33,11 @@ or bigger"). The entity kind and its twin are ``bench.entity_kinds``.
 ``activation_postgres``
     The same activations (and passivations) with PostgreSQL: a throwaway server
     started as ``python -m bench.storage`` starts it (127.0.0.1 only, stopped by pid).
+``passivated``
+    ``--passivated-count`` entities activated (each saves a state), then all
+    passivated: Python's allocated blocks per entity while active and once
+    passivated (``sys.getallocatedblocks``: it falls when objects are freed, RSS does
+    not), and a sample of their rows still in storage.
 ``memory``
     RSS growth, after a full collection, for ``--memory-count`` active entities
     (``passivate_after=None``) against as many idle plain actors; each side in its
@@ -57,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -80,6 +86,7 @@ MEASUREMENTS = (
     "remote",
     "activation",
     "activation_postgres",
+    "passivated",
     "memory",
     "failover",
 )
@@ -101,6 +108,7 @@ QUICK = {
     "remote_casts": 20_000,
     "activations": 5_000,
     "memory_count": 10_000,
+    "passivated_count": 20_000,
     "failover_count": 200,
 }
 FULL = {
@@ -112,6 +120,7 @@ FULL = {
     "remote_casts": 100_000,
     "activations": 50_000,
     "memory_count": 100_000,
+    "passivated_count": 50_000,
     "failover_count": 3_000,  # about 1,000 on the node that fails
 }
 
@@ -515,6 +524,38 @@ async def activation_postgres(args: argparse.Namespace, directory: str) -> Resul
     }
 
 
+async def passivated(args: argparse.Namespace, directory: str) -> Result:
+    """What passivated entities cost: ``--passivated-count`` entities activated, each
+    saving a state, then all passivated; Python's allocated blocks
+    (``sys.getallocatedblocks``, which falls when objects are freed, unlike RSS) before,
+    while active, and once passivated, and the rows storage holds."""
+    count = args.passivated_count
+    keys = [f"p{i}" for i in range(count)]
+    async with storage_node(directory, "passivated") as node:
+        entity = node.entity
+        await entity(KIND, "warm").call("get")
+        gc.collect()
+        before = sys.getallocatedblocks()
+        await concurrently(count, CALLERS, lambda i: entity(KIND, keys[i]).call("save"))
+        gc.collect()
+        active = sys.getallocatedblocks()
+        await concurrently(count, CALLERS, lambda i: entity(KIND, keys[i]).call("passivate"))
+        await poll(lambda: kind_stats(node).active == 1, "every entity passivated", TIMEOUT)
+        gc.collect()
+        after = sys.getallocatedblocks()
+        sample = keys[:: max(count // 100, 1)]
+        rows = 0
+        for key in sample:
+            rows += await node.storage.load(KIND, key) is not None
+    return {
+        "count": count,
+        "blocks_each_active": (active - before) / count,
+        "blocks_each_passivated": (after - before) / count,
+        "rows_sampled": rows,
+        "rows_expected": len(sample),
+    }
+
+
 # ---- 5. memory -------------------------------------------------------------------------------
 
 
@@ -703,6 +744,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, str], Awaitable[Result]]] = {
     "remote": remote,
     "activation": activation,
     "activation_postgres": activation_postgres,
+    "passivated": passivated,
     "memory": memory,
     "failover": failover,
 }
@@ -800,6 +842,21 @@ def summary_rows(name: str, r: Result) -> list[tuple[str, str, str, str]]:
                 "",
             ),
             ("passivations (PostgreSQL)", k(r["passivations_per_s"]) + "/s", "", ""),
+        ]
+    if name == "passivated":
+        return [
+            (
+                f"allocated blocks per entity, {k(r['count'])} active",
+                f"{r['blocks_each_active']:.1f}",
+                "",
+                "",
+            ),
+            (
+                "  the same once all passivated",
+                f"{r['blocks_each_passivated']:.2f}",
+                f"rows kept: {r['rows_sampled']}/{r['rows_expected']} sampled",
+                "",
+            ),
         ]
     if name == "memory":
         return [

@@ -72,6 +72,7 @@ MAX_HOPS: Final = 3  # a message forwarded more often than this is activated whe
 SWEEPS_TO_IDLE: Final = 4  # passivate_after is split in this many sweeps
 CLAIM_RETRY_FIRST: Final = 0.05
 CLAIM_RETRY_MOST: Final = 1.0
+RELEASERS: Final = 64  # releases in storage's queue at once, per region
 HOLDER_GRACE: Final = 5.0  # seconds a key may stay held by a node that is no member
 EAGER_SCAN_EVERY: Final = 1.0
 
@@ -163,6 +164,8 @@ class Region(Actor):
         self.leaving: list[Caller] = []
         self._handover_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._to_release: deque[tuple[str, int, bool, bool]] = deque()
+        self._releasers = 0
         host.region = self
         node: Any = self.node
         self.clustered = bool(getattr(node, "clustered", False))
@@ -630,18 +633,30 @@ class Region(Actor):
             self._left()
 
     def _release(self, key: str, epoch: int, *, active: bool, handoff: bool = False) -> None:
-        self._start(self._release_in_storage(key, epoch, active, handoff))
+        self._to_release.append((key, epoch, active, handoff))
+        if self._releasers < RELEASERS:
+            self._releasers += 1
+            self._start(self._release_in_storage())
 
-    async def _release_in_storage(self, key: str, epoch: int, active: bool, handoff: bool) -> None:
+    async def _release_in_storage(self) -> None:
+        """Release what is queued, one at a time: a few of these run at once, so a mass
+        passivation queues neither a task per entity on the loop nor thousands of
+        operations ahead of this node's lease renewals in storage."""
         try:
-            await self.host.storage.release(self.settings.kind, key, epoch, None, active=active)
-        except EmberError as exc:  # its lease lapses in time; the key is claimable then
-            LOGGER.warning("entity %s:%s: release failed: %s", self.settings.kind, key, exc)
+            while self._to_release:
+                key, epoch, active, handoff = self._to_release.popleft()
+                try:
+                    await self.host.storage.release(
+                        self.settings.kind, key, epoch, None, active=active
+                    )
+                except EmberError as exc:  # its lease lapses in time; then it is claimable
+                    LOGGER.warning("entity %s:%s: release failed: %s", self.settings.kind, key, exc)
+                if handoff:
+                    for handover in self.handovers.values():
+                        handover.closing.discard(key)
+                    self._check_handovers()
         finally:
-            if handoff:
-                for handover in self.handovers.values():
-                    handover.closing.discard(key)
-                self._check_handovers()
+            self._releasers -= 1
 
     def _sweep_every(self) -> float:
         after = self.settings.passivate_after
