@@ -26,7 +26,6 @@ import os
 import random
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -34,6 +33,7 @@ import ember
 from cluster_harness import JOIN_WITHIN, Cluster
 from ember.entities import EntityRef, SqliteStorage, Write
 from ember.testing import wait_until
+from entity_kinds import Tally
 
 HOSTS = ["b", "c", "d"]
 KEYS = [f"k{i}" for i in range(16)]
@@ -41,20 +41,6 @@ ROUNDS = 60
 RUNS = int(os.environ.get("EMBER_HISTORY_RUNS", "6"))
 
 pytestmark = pytest.mark.timeout(120)
-
-
-class Tally(ember.Entity):
-    """Keeps every message it was cast, saving the list after each."""
-
-    async def init(self, key: str, state: Any | None) -> None:
-        self.seen: list[Any] = [] if state is None else list(state)
-
-    async def handle_cast(self, message: Any) -> None:
-        self.seen.append(message)
-        await self.save(self.seen)
-
-    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
-        return list(self.seen)
 
 
 class Run:

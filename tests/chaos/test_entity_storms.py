@@ -28,7 +28,7 @@ from ember.testing import LocalCluster, wait_until
 from ember.testing.chaos import Chaos
 
 HERE = Path(__file__).parent
-PROCESSES = Path(__file__).parents[1] / "processes"  # process_actors: the Tally entity
+TESTS = Path(__file__).parents[1]  # entity_kinds: the Tally entity
 NAMES = ["b", "c", "d"]
 KEYS = [f"player{i}" for i in range(40)]
 
@@ -65,9 +65,9 @@ async def test_entity_nodes_killed_stopped_and_paused_lose_no_order_and_write_on
     chaos: Callable[..., Chaos], tmp_path: Path
 ) -> None:
     database = tmp_path / "entities.db"
-    arguments = ["--storage", f"sqlite:///{database}", "--entity", "tally=process_actors:Tally"]
+    arguments = ["--storage", f"sqlite:///{database}", "--entity", "tally=entity_kinds:Tally"]
     async with LocalCluster(
-        NAMES, transport="ipc", pythonpath=[PROCESSES], node_args=arguments
+        NAMES, transport="ipc", pythonpath=[TESTS], node_args=arguments
     ) as cluster:
         client = cluster.client
         await wait_until(

@@ -19,31 +19,12 @@ from cluster_harness import JOIN_WITHIN, Cluster
 from ember.entities import EntityRef
 from ember.entities._placement import PlacementTable
 from ember.testing import wait_until
+from entity_kinds import Tally
 from postgres_server import Databases
 
 pytestmark = pytest.mark.timeout(120)
 
 FAILOVER_WITHIN = 20.0  # seconds: loss detected, the lost lease expired, the key re-claimed
-
-
-class Tally(ember.Entity):
-    """Keeps every message it was cast, saving the list after each."""
-
-    async def init(self, key: str, state: Any | None) -> None:
-        self.seen: list[Any] = [] if state is None else list(state)
-
-    async def handle_cast(self, message: Any) -> None:
-        self.seen.append(message)
-        await self.save(self.seen)
-
-    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
-        match message:
-            case "where":
-                return self.node.name
-            case "seen":
-                return list(self.seen)
-            case _:
-                raise ValueError(message)
 
 
 class Room(ember.Entity):

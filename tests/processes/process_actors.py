@@ -51,22 +51,3 @@ class FragileApp(ember.Application):
 
     def children(self) -> list[ember.ChildSpec]:
         return [ember.ChildSpec("crasher", Crasher)]
-
-
-class Tally(ember.Entity):
-    """A sharded entity: keeps every message it was cast, saving the list after each."""
-
-    async def init(self, key: str, state: Any | None) -> None:
-        self.seen: list[Any] = [] if state is None else list(state)
-
-    async def handle_cast(self, message: Any) -> None:
-        self.seen.append(message)
-        await self.save(self.seen)
-
-    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
-        match message:
-            case "where":
-                return self.node.name
-            case "seen":
-                return list(self.seen)
-        raise ValueError(message)

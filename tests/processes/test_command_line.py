@@ -223,10 +223,10 @@ def test_debug_shows_the_traceback_above_the_one_line(where: str) -> None:
 @pytest.mark.parametrize(
     ("arguments", "says"),
     [
-        (["--entity", "tally=process_actors:Tally"], r"--entity needs --storage URL"),
+        (["--entity", "tally=entity_kinds:Tally"], r"--entity needs --storage URL"),
         (["--storage", "sqlite:///{tmp}/e.db", "--entity", "tally"], r"give KIND=MODULE:CLASS"),
         (
-            ["--storage", "sqlite:///{tmp}/e.db", "--entity", "tally=process_actors:Tally,fast"],
+            ["--storage", "sqlite:///{tmp}/e.db", "--entity", "tally=entity_kinds:Tally,fast"],
             r"'fast' is not an option; give eager, passivate_after=SECONDS \(or never\)",
         ),
         (
@@ -234,7 +234,7 @@ def test_debug_shows_the_traceback_above_the_one_line(where: str) -> None:
                 "--storage",
                 "sqlite:///{tmp}/e.db",
                 "--entity",
-                "t=process_actors:Tally,max_active=x",
+                "t=entity_kinds:Tally,max_active=x",
             ],
             r"'max_active=x' is not an option",
         ),
@@ -247,7 +247,7 @@ def test_debug_shows_the_traceback_above_the_one_line(where: str) -> None:
                 "--storage",
                 "sqlite:///{tmp}/e.db",
                 "--entity",
-                "t=process_actors:Tally,max_active=0",
+                "t=entity_kinds:Tally,max_active=0",
             ],
             r"--entity t: .*max_active",
         ),
@@ -259,6 +259,7 @@ def test_bad_entity_options_are_one_line_that_says_what_to_give(
 ) -> None:
     listen = f"ipc://{tmp_path}/a.sock"
     arguments = [argument.format(tmp=tmp_path) for argument in arguments]
-    done = ember("node", "--name", "a", "--listen", listen, *arguments, env=environment([HERE]))
+    env = environment([HERE, HERE.parent])  # process_actors, and entity_kinds
+    done = ember("node", "--name", "a", "--listen", listen, *arguments, env=env)
     assert_one_line_error(done, says)
     assert done.stdout == ""

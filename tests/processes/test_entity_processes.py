@@ -33,8 +33,8 @@ def database(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def cluster(database: Path) -> AsyncIterator[LocalCluster]:
-    arguments = ["--storage", f"sqlite:///{database}", "--entity", "tally=process_actors:Tally"]
-    async with LocalCluster(NODES, pythonpath=[HERE], node_args=arguments) as running:
+    arguments = ["--storage", f"sqlite:///{database}", "--entity", "tally=entity_kinds:Tally"]
+    async with LocalCluster(NODES, pythonpath=[HERE.parent], node_args=arguments) as running:
         client = running.client
         await wait_until(
             lambda: set(client._entity_directory("tally").regions) == set(NODES),

@@ -122,9 +122,9 @@ async def test_status_shows_the_entities_each_node_holds(tmp_path: Path) -> None
         "--storage",
         f"sqlite:///{tmp_path}/e.db",
         "--entity",
-        "tally=process_actors:Tally",
+        "tally=entity_kinds:Tally",
     ]
-    async with LocalCluster(["a", "b"], pythonpath=[HERE], node_args=arguments) as cluster:
+    async with LocalCluster(["a", "b"], pythonpath=[HERE.parent], node_args=arguments) as cluster:
         refs = [cluster.client.entity("tally", f"p{i}") for i in range(20)]
         where = [await ref.call("where", timeout=10.0) for ref in refs]
         seed = f"a@{cluster.addresses['a']}"

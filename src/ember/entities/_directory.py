@@ -46,7 +46,7 @@ class Directory:
         # Every message through a region is stamped (this node's incarnation, a number
         # that grows with each): an activation drops one older than the last it had
         # from the same sender, which a fault made overtake it. Order, at most once.
-        self._sender = ""
+        self.sender = f"{self.me}#{node.incarnation}"  # this incarnation, as stamps name it
         self._stamps = itertools.count(1)
         self.dropped = 0
         self.blocked: dict[int, str] = {}  # shard -> the node that asked not to get it
@@ -133,19 +133,12 @@ class Directory:
             self._send_to(owner, key, shard, kind, message, stamp)
         return None
 
-    @property
-    def sender(self) -> str:
-        """This node's incarnation, as its stamps name it."""
-        if not self._sender:
-            self._sender = f"{self.me}#{self.node.incarnation}"
-        return self._sender
-
     def _send_to(
         self, owner: str, key: str, shard: int, kind: int, message: Any, stamp: int
     ) -> None:
         region = self.region
         if owner == self.me and region is not None:
-            region.deliver(key, shard, (kind, message, (self.sender, stamp)))
+            region.deliver(key, shard, (kind, message, self.sender, stamp))
         else:
             self.regions[owner].send(("$e", key, shard, kind, message, "", self.sender, stamp))
 
@@ -172,15 +165,17 @@ class Directory:
             if not future.done():
                 future.set_result(None)
 
-    async def call(self, key: str, shard: int, message: Any, timeout: float | None) -> Any:
-        """``EntityRef.call`` (see its contract)."""
+    async def call(
+        self, key: str, shard: int, message: Any, timeout: float | None, *, direct: bool = True
+    ) -> Any:
+        """``EntityRef.call`` (see its contract); ``direct=False``: not to the local
+        activation, which the caller found ended."""
         if timeout is None:
             deadline = math.inf
         elif isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout >= 0:
             deadline = time.monotonic() + timeout
         else:
             raise InvalidArgument(f"timeout must be seconds >= 0 or None, not {timeout!r}")
-        direct = True
         while True:
             left = None if deadline == math.inf else max(0.0, deadline - time.monotonic())
             activation = self.local_activation(key) if direct else None

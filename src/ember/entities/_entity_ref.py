@@ -116,8 +116,11 @@ class EntityRef:
                 except ActorExited as exited:
                     if exited.reason != "noproc":
                         raise
-                # It had ended before the call reached it: through the directory, which
-                # routes by its region, nothing is lost.
+                # It had ended before the call reached it: through its region, which
+                # sees the end first, nothing is lost.
+                reply = await directory.call(self.key, self.shard, message, timeout, direct=False)
+                object.__setattr__(self, "_activation", None)
+                return reply
             reply = await directory.call(self.key, self.shard, message, timeout)
             object.__setattr__(self, "_activation", directory.local_activation(self.key))
             return reply

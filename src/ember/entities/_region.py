@@ -76,7 +76,8 @@ RELEASERS: Final = 64  # releases in storage's queue at once, per region
 HOLDER_GRACE: Final = 5.0  # seconds a key may stay held by a node that is no member
 EAGER_SCAN_EVERY: Final = 1.0
 
-Item = tuple[Any, ...]  # (INFO|CAST, message, stamp) or (CALL, message, caller, stamp)
+# (INFO|CAST, message, sender, stamp) or (CALL, message, caller, sender, stamp)
+Item = tuple[Any, ...]
 
 
 class Activation:
@@ -195,7 +196,7 @@ class Region(Actor):
                 and type(sender) is str
                 and type(stamp) is int
             ):
-                self.deliver(key, shard, (kind, body, (sender, stamp)), via)
+                self.deliver(key, shard, (kind, body, sender, stamp), via)
                 return
             self.host.counters.dropped += 1  # a hostile or mismatched peer: counted, kept out
             LOGGER.debug("region %s dropped a malformed envelope %r", self.settings.kind, message)
@@ -232,7 +233,7 @@ class Region(Actor):
                 and type(sender) is str
                 and type(stamp) is int
             ):
-                self.deliver(key, shard, (CALL, body, caller, (sender, stamp)), via)
+                self.deliver(key, shard, (CALL, body, caller, sender, stamp), via)
                 return NO_REPLY
             self.host.counters.dropped += 1  # answered, never a crash of the region
             caller.fail(
@@ -321,7 +322,7 @@ class Region(Actor):
 
     def _put(self, activation: Activation, item: Item) -> None:
         activation.touched = True
-        sender, stamp = item[-1]
+        sender, stamp = item[-2], item[-1]
         last = activation.last_stamps
         if stamp <= last.get(sender, 0):
             self._drop_late(activation, item)
@@ -384,7 +385,7 @@ class Region(Actor):
         """Hand ``items`` on to another node's region, in order (calls too)."""
         path = f"{via},{self.me}" if via else self.me
         for item in items:
-            sender, stamp = item[-1]
+            sender, stamp = item[-2], item[-1]
             if item[0] is CALL:
                 item[2].forward(target, (CALL_ENVELOPE, key, shard, item[1], path, sender, stamp))
             else:
