@@ -65,6 +65,14 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "its module must be importable here (installed, or on PYTHONPATH)",
     )
     node.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for the --app application (in its config mapping, as a str); "
+        "repeat it for several",
+    )
+    node.add_argument(
         "--storage",
         metavar="URL",
         help="where entities keep their state and this node its lease: sqlite:///FILE.db "
@@ -128,6 +136,7 @@ async def run_node(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     app_class = load_application(args.app) if args.app else None
+    app_config = parse_config_options(args.config, app_class)
     kinds = [parse_entity_option(text) for text in args.entity]
     if kinds and not args.storage:
         raise CommandError("--entity needs --storage URL: entities keep their state there")
@@ -159,7 +168,7 @@ async def run_node(args: argparse.Namespace) -> int:
             )
         app = None
         if app_class is not None:
-            app = app_class({"node": args.name})
+            app = app_class({**app_config, "node": args.name})
             await _start_application(app, node)
         declared_down, refused = asyncio.Event(), asyncio.Event()
         node.on_declared_down(declared_down.set)
@@ -188,6 +197,24 @@ async def run_node(args: argparse.Namespace) -> int:
     if app_failed:
         return ExitStatus.APPLICATION_GAVE_UP  # the application's tree gave up: restart
     return ExitStatus.OK
+
+
+def parse_config_options(
+    texts: list[str], app_class: type[ember.Application] | None
+) -> dict[str, str]:
+    """``--config KEY=VALUE`` options, for the application's config mapping."""
+    if texts and app_class is None:
+        raise CommandError("--config sets the --app application's settings: give --app too")
+    config: dict[str, str] = {}
+    for text in texts:
+        key, equals, value = text.partition("=")
+        if not equals or not key.strip() or key == "node":
+            raise CommandError(
+                f"--config {text}: give KEY=VALUE, like --config gateway=127.0.0.1:8101 "
+                "(the key 'node' is the node's name, set by --name)"
+            )
+        config[key.strip()] = value
+    return config
 
 
 def parse_entity_option(text: str) -> tuple[str, type[ember.Entity], dict[str, Any]]:

@@ -29,6 +29,7 @@ from ._errors import StorageClosed, StorageError, StorageUnavailable
 from ._postgres_storage import PostgresStorage
 from ._sqlite_storage import SqliteStorage
 from ._storage import Granted, HeldBy, Storage, StoredEntity, Write
+from ._placement import least_loaded
 from ._storage_urls import open_storage
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "StoredEntity",
     "UnencodableState",
     "Write",
+    "least_loaded",
     "open_storage",
 ]
 

@@ -248,6 +248,27 @@ class Node(ClusterNode):
         directory = self._entity_directory(kind)
         return EntityRef._make(kind, key, directory.shard_of(key), directory)
 
+    def entity_owner(self, kind: str, key: str) -> str | None:
+        """The node that placement gives ``kind``'s entity ``key`` now, as this node
+        sees the cluster (None while no node hosts the kind). Placement moves when
+        members join or leave: an answer, not a promise.
+
+        Raises:
+            InvalidArgument: ``kind`` or ``key`` is not a non-empty str.
+        """
+        ref = self.entity(kind, key)
+        return self._entity_directory(kind).table.owner(ref.shard)
+
+    def local_entities(self, kind: str) -> dict[str, ActorRef]:
+        """The activations of ``kind`` on this node now: key -> the activation's ref
+        (empty when this node does not host the kind). For introspection and chaos
+        (``node.exit(ref, "kill")``); messages go through ``entity(kind, key)``."""
+        directory = self._directories.get(kind)
+        region = None if directory is None else directory.region
+        if region is None:
+            return {}
+        return {key: a.ref for key, a in region.active.items() if a.open}
+
     def _entity_directory(self, kind: str, shards: int | None = None) -> Directory:
         directory = self._directories.get(kind)
         if directory is None:

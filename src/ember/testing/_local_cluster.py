@@ -15,7 +15,8 @@ import. Every process is stopped (SIGTERM, then SIGKILL) on exit. With
 ``ember.testing.chaos.Chaos`` run can strike their actors and links too.
 ``node_args`` go to every node's command line: ``["--storage", url, "--entity",
 "player=game:Player"]`` makes them host sharded entities, which the client (an
-``ember.Node``) reaches with ``cluster.client.entity(kind, key)``.
+``ember.Node``) reaches with ``cluster.client.entity(kind, key)``; ``args_of``
+maps a node's name to arguments for it alone.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ember.cluster import Security, ZmqCarrier
@@ -53,6 +54,7 @@ class LocalCluster:
         keys: str | os.PathLike[str] | None = None,
         allow_chaos: bool = False,
         node_args: Sequence[str] = (),
+        args_of: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
@@ -66,6 +68,8 @@ class LocalCluster:
         self.allow_chaos = allow_chaos
         self.node_args = list(node_args)
         """More arguments for every ``ember node`` (``--storage URL``, ``--entity ...``)."""
+        self.args_of = {name: list(args) for name, args in (args_of or {}).items()}
+        """More arguments for one node, by name (a port of its own, say)."""
         self.faults = FaultPlan(seed=0)
         """Faults on the client's own links (its carrier is a ``FaultyCarrier`` of this
         plan when ``allow_chaos``): the nodes fault theirs through their chaos services."""
@@ -139,6 +143,7 @@ class LocalCluster:
         if self.allow_chaos:
             command += ["--allow-chaos"]
         command += self.node_args
+        command += self.args_of.get(name, [])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([*self.pythonpath, env.get("PYTHONPATH", "")])
         process = await asyncio.create_subprocess_exec(

@@ -1,0 +1,1 @@
+"""The flagship example: a game backend on ember (docs/game.md)."""
