@@ -26,10 +26,10 @@ from ._entity_errors import EntityKindUnknown, Fenced, NoStorage, UnencodableSta
 from ._entity_node import EntityNodeStatistics, Node
 from ._entity_ref import EntityRef
 from ._errors import StorageClosed, StorageError, StorageUnavailable
+from ._placement import least_loaded
 from ._postgres_storage import PostgresStorage
 from ._sqlite_storage import SqliteStorage
 from ._storage import Granted, HeldBy, Storage, StoredEntity, Write
-from ._placement import least_loaded
 from ._storage_urls import open_storage
 
 __all__ = [
