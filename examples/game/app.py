@@ -32,7 +32,7 @@ from .config import GameConfig
 from .gateway import Gateway
 from .matchmaking import NODES_GROUP, MatchQueue
 from .rooms import Room
-from .runtime import Runtime, install, uninstall
+from .runtime import Runtime, install
 from .sessions import PlayerSession
 
 __all__ = ["CONFIG_GROUP", "ConfigEntity", "GameAgent", "GameApp", "update_config"]
@@ -46,8 +46,8 @@ class ConfigEntity(ember.Entity):
     """The cluster's game config and token secret (one, keyed ``game``).
 
     Calls: ``("get",)`` -> ``{"version", "config", "secret"}``; ``("update", changes)``
-    -> the new state, after saving it and pushing it to every node (raises
-    ``ValueError`` in the caller for a bad change: unknown key, bad value).
+    -> the new state, after saving it and pushing it to every node, or
+    ``("refused", why)`` for a bad change (an unknown key, a bad value).
     """
 
     async def init(self, key: str, state: Any | None) -> None:
@@ -59,7 +59,10 @@ class ConfigEntity(ember.Entity):
                 return await self._current()
             case ("update", dict(changes)):
                 current = await self._current()
-                config = GameConfig.from_dict(current["config"]).replace(changes)
+                try:
+                    config = GameConfig.from_dict(current["config"]).replace(changes)
+                except (TypeError, ValueError) as error:
+                    return ("refused", str(error))  # the caller's mistake: raised there
                 state = {**current, "version": current["version"] + 1, "config": config.to_dict()}
                 await self.save(state)
                 self.state = state
@@ -89,6 +92,8 @@ async def update_config(node: ember.Node, **changes: Any) -> dict[str, Any]:
         ValueError: an unknown setting or a bad value (the message says which).
     """
     state = await node.entity("config", CONFIG_KEY).call(("update", changes), timeout=10.0)
+    if isinstance(state, tuple):
+        raise ValueError(state[1])
     return dict(state["config"])
 
 
@@ -221,10 +226,6 @@ class GameApp(ember.Application):
         node.entities("config", ConfigEntity, passivate_after=None)
         await node.hosting()
         return await super().start(node)
-
-    async def stop(self) -> None:
-        await super().stop()
-        uninstall(self.runtime)
 
     def children(self) -> list[ember.ChildSpec]:
         runtime = self.runtime

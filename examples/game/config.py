@@ -10,6 +10,7 @@ of its arrival.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,12 @@ class GameConfig:
     def __post_init__(self) -> None:
         for name in ("tick_rate", "seat_deadline", "grace", "ticket_ttl", "refresh", "match_every"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
                 raise ValueError(f"game config {name} must be a number > 0, not {value!r}")
         for name in ("broadcast_every", "snapshot_every", "match_ticks", "pool_limit"):
             value = getattr(self, name)

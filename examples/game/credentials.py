@@ -89,7 +89,9 @@ def verify_token(token: object, secret: bytes, now: float | None = None) -> str 
     if not hmac.compare_digest(mac, hmac.new(secret, body, hashlib.sha256).digest()):
         return None
     username, _, expiry = body.decode(errors="replace").rpartition(":")
-    if not expiry.isdigit() or int(expiry) < (time.time() if now is None else now):
+    if not (expiry.isascii() and expiry.isdigit()):
+        return None
+    if int(expiry) < (time.time() if now is None else now):
         return None
     return username if USERNAME.fullmatch(username) else None
 

@@ -2,7 +2,9 @@
 
 One ``Runtime`` per node, made by ``GameApp.start`` and found by the node's
 name (``runtime_of(node)``): entities and the gateway read the current
-``GameConfig`` from it, so a pushed update applies to all of them at once.
+``GameConfig`` from it, so a pushed update applies to all of them at once. It
+stays after the application stops, because the node hosts the game's entities
+until it closes (handing them over).
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ def _fresh(username: str) -> dict[str, Any]:
         "party_leader": None,
         "room": None,
         "last_outcome": None,
+        "last_match": None,
         "used": [],  # client ticket ids of this player's last settled tickets
     }
 
@@ -97,6 +98,7 @@ class PlayerSession(ember.Entity):
             "room": None if room is None else room["room"],
             "seat": None if room is None else room["seat"],
             "last_outcome": s["last_outcome"],
+            "last_match": s.get("last_match"),
         }
 
     async def _save(self) -> None:
@@ -425,17 +427,16 @@ class PlayerSession(ember.Entity):
         rating = push.get("ratings", {}).get(self.key)
         if rating is not None:
             s["rating"] = rating
+        s["last_match"] = {
+            "type": "match_over",
+            "room": room,
+            "winner": push["winner"],
+            "scores": push["scores"],
+            "rating": s["rating"],
+            "delta": push.get("deltas", {}).get(self.key, 0),
+        }
         await self._save()
-        self._push(
-            {
-                "type": "match_over",
-                "room": room,
-                "winner": push["winner"],
-                "scores": push["scores"],
-                "rating": s["rating"],
-                "delta": push.get("deltas", {}).get(self.key, 0),
-            }
-        )
+        self._push(s["last_match"])
         if s["conn"] is None and s["away_since"] is not None and s["ticket"] is None:
             await asyncio.sleep(0)
             self.passivate()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import ember
 
 from ._chaos_command import add_chaos_command
-from ._demo import TOUR, demo, find_examples, load_example, loop_name
+from ._demo import TOUR, add_demo_command, find_examples, load_example, loop_name
 from ._errors import ExitStatus, fail, fail_unexpectedly, is_expected, stdout_closed
 from ._keys import add_keys_command
 from ._node_command import add_node_command
@@ -41,9 +41,7 @@ def parser() -> argparse.ArgumentParser:
     add_status_command(commands)
     add_keys_command(commands)
     add_chaos_command(commands)
-    commands.add_parser(
-        "demo", help="a guided tour: run the examples and explain what they show"
-    ).set_defaults(handler=demo)
+    add_demo_command(commands)
     commands.add_parser("version", help="print the version").set_defaults(handler=version)
     return top
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.metadata
 import importlib.util
 import sys
@@ -10,10 +11,13 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import ember
 
-__all__ = ["TOUR", "demo", "find_examples", "load_example", "loop_name"]
+from ._errors import CommandError
+
+__all__ = ["TOUR", "add_demo_command", "demo", "find_examples", "load_example", "loop_name"]
 
 
 def loop_name() -> str:
@@ -108,8 +112,56 @@ def load_example(path: Path) -> ModuleType:
     return module
 
 
+def add_demo_command(commands: Any) -> None:
+    """``ember demo`` (the tour) and ``ember demo game`` (the flagship, with options)."""
+    parser = commands.add_parser(
+        "demo",
+        help="a guided tour: run the examples and explain what they show; "
+        "`ember demo game` runs the game with bots and chaos",
+    )
+    parser.add_argument(
+        "what", nargs="?", choices=["game"], help="game: only the game, with options"
+    )
+    parser.add_argument("--bots", type=int, help="game: bot players (default 240; --full: 2000)")
+    parser.add_argument(
+        "--duration", type=float, help="game: seconds of play (default 50; --full: 240)"
+    )
+    parser.add_argument(
+        "--seed", type=int, help="game: the seed of the bots and the chaos schedule"
+    )
+    parser.add_argument(
+        "--summary", type=Path, metavar="PATH", help="game: write the summary as JSON"
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="game: 2000 bots, 3 SIGKILLs, a SIGSTOP, a rolling restart",
+    )
+    parser.add_argument("--no-chaos", action="store_true", help="game: play without faults")
+    parser.set_defaults(handler=demo)
+
+
+def demo_game(args: argparse.Namespace, folder: Path) -> int:
+    """``ember demo game``: examples/game/run.py with the command's options."""
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    try:
+        run = importlib.import_module("game.run")
+    except ImportError as error:
+        raise CommandError(
+            f"ember demo game needs the game's extra: pip install 'ember[game]' ({error})"
+        ) from error
+    try:
+        options = run.options_from(args)
+    except ValueError as error:
+        raise CommandError(f"ember demo game: {error}") from error
+    status: int = ember.run(run.main(options))
+    return status
+
+
 def demo(args: argparse.Namespace) -> int:
-    """Run every example of the tour in order, then say what the tour showed."""
+    """Run every example of the tour in order, then say what the tour showed
+    (``ember demo game``: only the game)."""
     folder = find_examples()
     if folder is None:
         print(
@@ -118,6 +170,15 @@ def demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if getattr(args, "what", None) == "game":
+        return demo_game(args, folder)
+    game_options = ("bots", "duration", "seed", "summary")
+    if any(getattr(args, name, None) is not None for name in game_options) or getattr(
+        args, "full", False
+    ):
+        raise CommandError(
+            "--bots, --duration, --seed, --summary and --full are options of `ember demo game`"
+        )
     print(f"ember {ember.__version__} demo, on {loop_name()}")
     for number, stop in enumerate(TOUR, 1):
         print()
