@@ -1,5 +1,6 @@
 # The README's two commands: `make demo` and `make test`. Each sets itself up, once:
-# the demo installs ember alone, the tests add their tools (and the benchmarks' peers).
+# the demo installs ember and the game's extra, the tests add their tools (and the
+# benchmarks' peers).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -14,13 +15,13 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	@echo "Installing ember into $(VENV)"
-	@$(PIP) install -e .
+	@echo "Installing ember and its game extra into $(VENV)"
+	@$(PIP) install -e '.[game]'
 	@touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "Installing ember and its test and benchmark tools into $(VENV)"
-	@$(PIP) install -e '.[test,bench]'
+	@$(PIP) install -e '.[test,bench,game]'
 	@touch $@ $(DEMO_STAMP)
 
 setup: $(STAMP)

@@ -46,6 +46,9 @@ class GameCluster:
         storage: a storage URL; default: a SQLite file in a temporary folder.
         scrypt_n: the password hashing cost (low for tests and bots).
         log_level: the nodes' log level.
+        acceptable_pause: ``ember node --acceptable-pause``: the game's nodes share two
+            cores with the bots here, and a loop that stalls for a second under a
+            burst of logins is slow, not dead (a killed node is still seen at once).
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class GameCluster:
         scrypt_n: int = 2**14,
         log_level: str = "ERROR",
         start_timeout: float = 30.0,
+        acceptable_pause: float = 3.0,
     ) -> None:
         self.names = list(names)
         self.ports = {name: free_port() for name in self.names}
@@ -64,6 +68,7 @@ class GameCluster:
         self.scrypt_n = scrypt_n
         self.log_level = log_level
         self.start_timeout = start_timeout
+        self.acceptable_pause = acceptable_pause
         self._cluster: LocalCluster | None = None
 
     @property
@@ -95,7 +100,10 @@ class GameCluster:
             app="game.app:GameApp",
             log_level=self.log_level,
             start_timeout=self.start_timeout,
-            node_args=["--storage", self.storage, "--config", f"scrypt_n={self.scrypt_n}"],
+            node_args=[
+                *("--storage", self.storage, "--config", f"scrypt_n={self.scrypt_n}"),
+                *("--acceptable-pause", str(self.acceptable_pause)),
+            ],
             args_of={
                 name: ["--config", f"gateway=127.0.0.1:{port}"] for name, port in self.ports.items()
             },

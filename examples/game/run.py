@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 import sys
 import tempfile
@@ -94,6 +95,7 @@ class Chaos:
         self.rng = random.Random(seed ^ 0x5EED)
         self.counts = {"node_kills": 0, "node_pauses": 0, "node_drains": 0, "actor_kills": 0}
         self.busy = asyncio.Lock()  # one node fault at a time: a majority stays up
+        self.restarts: list[dict[str, Any]] = []  # nodes that ended without being struck
 
     async def run(self, events: list[Event], started: float) -> None:
         for event in events:
@@ -105,6 +107,25 @@ class Chaos:
             except Exception as failure:  # a fault that could not be done is reported, not hidden
                 event.done["error"] = f"{type(failure).__name__}: {failure}"
             print(f"  chaos {event.describe()}  {_short(event.done)}", flush=True)
+
+    async def supervise(self) -> None:
+        """Be the nodes' process supervisor (as systemd would be): a node that ends
+        on its own (status 3: the cluster declared it down, say, after its loop
+        stalled) is started again, and reported."""
+        cluster = self.game.cluster
+        while True:
+            await asyncio.sleep(0.5)  # a supervisor's poll, not a wait for a condition
+            if self.busy.locked():
+                continue
+            for name in self.game.names:
+                process = cluster.processes.get(name)
+                if process is None or process.returncode is None:
+                    continue
+                async with self.busy:
+                    print(f"  node {name} ended by itself (exit status {process.returncode}): "
+                          "starting it again", flush=True)  # fmt: skip
+                    self.restarts.append({"node": name, "exit_status": process.returncode})
+                    await self.game.restart(name)
 
     async def strike(self, event: Event) -> None:
         game, cluster = self.game, self.game.cluster
@@ -186,9 +207,23 @@ async def run_game(options: GameOptions) -> dict[str, Any]:
     for event in events:
         print(f"  {event.describe()}")
     started_at = time.monotonic()
+    # The nodes log only what is critical, and this process (the client node) only
+    # errors: the faults are on purpose, and the schedule's lines say what they did.
+    logger = logging.getLogger("ember")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return await _run(options, seed, names, events, started_at)
+    finally:
+        logger.setLevel(level)
+
+
+async def _run(
+    options: GameOptions, seed: int, names: list[str], events: list[Event], started_at: float
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ember-game-run-") as folder:
         bots_summary_path = Path(folder) / "bots.json"
-        async with GameCluster(names, scrypt_n=SCRYPT_N) as game:
+        async with GameCluster(names, scrypt_n=SCRYPT_N, log_level="CRITICAL") as game:
             await update_config(game.client, match_ticks=options.match_ticks)
             up = time.monotonic() - started_at
             print(f"nodes up in {up:.1f} s; gateways: {', '.join(game.gateways)}")
@@ -200,17 +235,20 @@ async def run_game(options: GameOptions) -> dict[str, Any]:
             bots = await asyncio.create_subprocess_exec(*command, env=environment())
             chaos = Chaos(game, seed)
             play_started = time.monotonic()
-            striking = asyncio.get_running_loop().create_task(chaos.run(events, play_started))
+            loop = asyncio.get_running_loop()
+            striking = loop.create_task(chaos.run(events, play_started))
+            supervising = loop.create_task(chaos.supervise())
             try:
                 status = await bots.wait()
             finally:
                 if bots.returncode is None:
                     bots.kill()
                     await bots.wait()
-                if not striking.done():
-                    striking.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await striking
+                for task in (striking, supervising):
+                    if not task.done():
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
             server = await game.stats()
         if status != 0 or not bots_summary_path.exists():
             raise RuntimeError(f"the bot process failed (exit status {status})")
@@ -220,6 +258,7 @@ async def run_game(options: GameOptions) -> dict[str, Any]:
         for key, value in node["counters"].items():
             counters[key] = counters.get(key, 0) + value
     summary.update(chaos.counts)
+    summary["unplanned_node_restarts"] = chaos.restarts
     summary["seed"] = seed
     summary["chaos"] = [
         {"at_s": round(e.at, 1), "action": e.action, "target": e.target, **e.done} for e in events

@@ -156,8 +156,12 @@ class PlayerSession(ember.Entity):
 
     async def _attach(self, conn: ember.ActorRef, seat: str | None, rating: int | None) -> Any:
         s = self.s
-        if seat is not None and seat != s["seat"]:
+        if seat is not None and seat != s["seat"] and seat != s.get("seat_before"):
             return ("bad_seat",)
+        # The seat this resume showed stays good until the new one is used: a client
+        # whose resume reply was lost with its socket shows the old one again.
+        # A login (no seat) ends every earlier seat.
+        s["seat_before"] = None if seat is None else seat
         gap = 0.0 if s["away_since"] is None else time.time() - s["away_since"]
         old = s["conn"]
         if old is not None and old != conn:
@@ -342,9 +346,10 @@ class PlayerSession(ember.Entity):
             self.runtime.node.entity("queue", key).cast(("submit", wire))
         self._schedule_refresh(config.refresh)
 
-    async def _settle(self, outcome: dict[str, Any]) -> None:
+    async def _settle(self, outcome: dict[str, Any], *, tell_party: bool = True) -> None:
         """End the current ticket with ``outcome`` (a ``ticket`` push): saved, pushed,
-        withdrawn from the queues and told to the party."""
+        withdrawn from the queues and (unless ``tell_party`` is false: a match tells
+        each member its own seat) told to the party."""
         s = self.s
         ticket = s["ticket"]
         assert ticket is not None
@@ -362,7 +367,7 @@ class PlayerSession(ember.Entity):
         if ticket["owner"] == self.key:
             for key in self._queues_of(ticket, time.time()):
                 self.runtime.node.entity("queue", key).cast(("withdraw", ticket["tid"]))
-            for member in ticket["players"][1:]:
+            for member in ticket["players"][1:] if tell_party else ():
                 self.runtime.node.entity("player", member).cast(
                     ("party_update", ticket["tid"], outcome, None)
                 )
@@ -385,7 +390,7 @@ class PlayerSession(ember.Entity):
             "regions": info["regions"],
         }
         self.s["room"] = {"room": room, "seat": seats[self.key]}
-        await self._settle({**base, "seat": seats[self.key]})
+        await self._settle({**base, "seat": seats[self.key]}, tell_party=False)
         for member in ticket["players"][1:]:
             self.runtime.node.entity("player", member).cast(
                 ("party_update", tid, {**base, "tid": tid, "seat": seats[member]}, room)

@@ -36,6 +36,7 @@ def fresh_copy(destination: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_make_demo_installs_only_ember_quietly_and_runs_the_tour(tmp_path: Path) -> None:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
@@ -52,7 +53,7 @@ def test_make_demo_installs_only_ember_quietly_and_runs_the_tour(tmp_path: Path)
     before_the_tour = done.stdout.split("ember 0.1.0 demo")[0]
     assert before_the_tour.splitlines() == [
         f"Creating .venv with {sys.executable}",
-        "Installing ember into .venv",
+        "Installing ember and its game extra into .venv",
     ]
     assert "deprecated" not in done.stderr.lower()
     assert "=== What the tour showed" in done.stdout
@@ -61,5 +62,5 @@ def test_make_demo_installs_only_ember_quietly_and_runs_the_tour(tmp_path: Path)
         cwd=copy, env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     installed = {package["name"].lower() for package in json.loads(listed)}
-    assert {"ember", "pyzmq", "msgpack"} <= installed
+    assert {"ember", "pyzmq", "msgpack", "aiohttp"} <= installed
     assert not installed & {"pytest", "mypy", "ruff", "hypothesis", "thespian", "pykka"}

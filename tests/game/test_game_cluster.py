@@ -140,6 +140,12 @@ async def test_a_party_is_matched_whole_and_a_cancel_is_final(
     assert sorted(outcomes[0]["players"]) == sorted(p.username for p in (lead, mate, c, d))  # type: ignore[call-overload]
     busy = await c.request("queue", ticket="c2", mode="duel", region="asia")
     assert busy["error"] == "busy"  # in a room now
+    # Each player, party members included, takes a seat of its own and plays.
+    room = str(outcomes[0]["room"])
+    overs = await asyncio.gather(
+        *(p.play(room, str(o["seat"])) for p, o in zip((lead, mate, c, d), outcomes, strict=True))
+    )
+    assert len({str(over["scores"]) for over in overs}) == 1
     # A cancelled ticket stays cancelled: cancelling again is too late.
     e = http.player(name("e"))
     await e.sign_up(urls[0])

@@ -84,6 +84,16 @@ TOUR = (
         "last saved (the survivors expire the lost node's lease in storage, then claim its "
         "keys), and a node that is SIGTERMed hands its players over losing no message",
     ),
+    Stop(
+        "game_demo.py",
+        "The flagship: a game backend on three nodes, bots playing through chaos",
+        "a game backend (accounts, sessions, matchmaking queues, rooms with a tick loop) "
+        "runs as entities on three node processes with WebSocket gateways; a few hundred "
+        "bots queue, get matched, play and resume on another gateway when dropped, while "
+        "a room, a queue and a session are killed, a node is SIGKILLed, the game config "
+        "changes at runtime and a node is drained: every ticket settles exactly once, "
+        "nobody is in two rooms, and rooms resume from their last snapshot",
+    ),
 )
 
 

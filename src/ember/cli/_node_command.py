@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 import ember
-from ember.cluster import load_class
+from ember.cluster import MembershipSettings, PhiSettings, load_class
 from ember.testing import FaultPlan
 from ember.testing.chaos import CHAOS_SERVICE, ChaosService
 
@@ -88,6 +88,15 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "here); needs --storage; repeat it for several kinds",
     )
     node.add_argument(
+        "--acceptable-pause",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long a peer may go silent before the failure detector starts to suspect "
+        "it (default 1.0; raise it on hosts whose event loops can stall under load; a "
+        "killed peer is still seen at once when its connection drops)",
+    )
+    node.add_argument(
         "--allow-chaos",
         action="store_true",
         help="let chaos runs (ember chaos, ember.testing.chaos against a LocalCluster) kill "
@@ -141,6 +150,14 @@ async def run_node(args: argparse.Namespace) -> int:
     if kinds and not args.storage:
         raise CommandError("--entity needs --storage URL: entities keep their state there")
     faults = FaultPlan(seed=0) if args.allow_chaos else None
+    extra: dict[str, Any] = {}
+    if args.acceptable_pause is not None:
+        if not 0 < args.acceptable_pause <= 60:
+            raise CommandError(
+                f"--acceptable-pause {args.acceptable_pause}: give seconds above 0, at most 60"
+            )
+        phi = PhiSettings(acceptable_pause=args.acceptable_pause)
+        extra["membership"] = MembershipSettings(phi=phi)
     node = make_node(
         args.name,
         listen=args.listen,
@@ -148,6 +165,7 @@ async def run_node(args: argparse.Namespace) -> int:
         keys=args.keys,
         faults=faults,
         storage=args.storage,
+        **extra,
     )
     for kind, cls, options in kinds:
         try:
