@@ -49,16 +49,18 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 class Outbox:
-    """A socket's bounded queue of pushes, drained by its writer task."""
+    """A socket's bounded queue of pushes (a dict, or a str of JSON already
+    encoded: a room encodes its state once for all its players), drained by its
+    writer task."""
 
     def __init__(self, limit: int = SEND_QUEUE) -> None:
-        self.items: deque[dict[str, Any]] = deque()
+        self.items: deque[dict[str, Any] | str] = deque()
         self.limit = limit
         self.ready = asyncio.Event()
         self.overflowed = False
         self.closing = False
 
-    def put(self, message: dict[str, Any]) -> bool:
+    def put(self, message: dict[str, Any] | str) -> bool:
         """Queue ``message``; False (and ``overflowed`` set) when the queue is full."""
         if len(self.items) >= self.limit:
             self.overflowed = True
@@ -75,7 +77,8 @@ class Outbox:
 
 class Connection(ember.Actor):
     """One socket's address in the cluster: ``("push", message)`` queues a message
-    for it; ``("moved",)`` says another socket took the player, and closes it."""
+    for it (``("push_json", text)``: one encoded already); ``("moved",)`` says
+    another socket took the player, and closes it."""
 
     async def init(self, outbox: Outbox, runtime: Runtime) -> None:
         self.outbox = outbox
@@ -85,6 +88,9 @@ class Connection(ember.Actor):
         match message:
             case ("push", dict(push)):
                 if not self.outbox.put(push):
+                    self.runtime.count("send_queue_overflows")
+            case ("push_json", str(text)):
+                if not self.outbox.put(text):
                     self.runtime.count("send_queue_overflows")
             case ("moved",):
                 self.outbox.put({"type": "moved"})
@@ -141,8 +147,10 @@ class Client:
             while outbox.items and not ws.closed:
                 message = outbox.items.popleft()
                 self.runtime.count("messages_out")
+                if not isinstance(message, str):
+                    message = json.dumps(message, separators=(",", ":"))
                 try:
-                    await ws.send_str(json.dumps(message, separators=(",", ":")))
+                    await ws.send_str(message)
                 except (ConnectionError, RuntimeError):
                     outbox.items.clear()
                     break

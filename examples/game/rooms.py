@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import time
 from typing import Any
 
@@ -326,8 +327,11 @@ class Room(ember.Entity):
         }
 
     def _broadcast(self, view: dict[str, Any]) -> None:
-        for conn in self.s["conns"].values() if self.s is not None else ():
-            conn.cast(("push", view))
+        if self.s is None or not self.s["conns"]:
+            return
+        text = json.dumps(view, separators=(",", ":"))  # once for every player
+        for conn in self.s["conns"].values():
+            conn.cast(("push_json", text))
 
     async def _end(self) -> None:
         s = self.s

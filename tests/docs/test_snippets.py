@@ -23,7 +23,9 @@ So that a run never collides with anything else on the machine, every
 ``127.0.0.1:71NN`` in a block gets a free port (one per number, per page), and
 ``.venv/bin/ember`` and ``.venv/bin/python`` become this interpreter. In a ``nodes``
 line, ``VAR=value`` before the command is put in front of the inherited value (so
-``PYTHONPATH=.`` keeps the ember under test importable).
+``PYTHONPATH=.`` keeps the ember under test importable; ``PYTHONPATH=examples``
+names the repository's folder, as in a clone), and a ``cluster`` program runs
+with the environment of the page's first node.
 
 Every file a page links to or cites (``src/...``, ``examples/...``, ``tests/...``,
 ``docs/...``, ``bench/...``) must exist, with the heading a link's ``#anchor`` names;
@@ -134,13 +136,17 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def run_program(snippet: Snippet, folder: Path, ports: dict[str, int]) -> str:
-    """Run ``snippet`` as a program in ``folder``; fail the test unless it exits 0."""
+def run_program(
+    snippet: Snippet, folder: Path, ports: dict[str, int], env: dict[str, str] | None = None
+) -> str:
+    """Run ``snippet`` as a program in ``folder`` (with ``env``: the environment of the
+    page's nodes, for a ``cluster`` program); fail the test unless it exits 0."""
     script = folder / f"snippet_{snippet.page.stem}_{snippet.line}.py"
     script.write_text(with_free_ports(snippet.code, ports))
     done = subprocess.run(
         [sys.executable, str(script)],
         cwd=folder,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
@@ -197,6 +203,8 @@ def command_of(line: str, ports: dict[str, int]) -> tuple[dict[str, str], list[s
     env = dict(os.environ)
     while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
         variable, _, value = words.pop(0).partition("=")
+        if variable == "PYTHONPATH" and value != "." and (ROOT / value).is_dir():
+            value = str(ROOT / value)  # a folder of the repository (examples): as from a clone
         env[variable] = os.pathsep.join([value, env.get(variable, "")])
     assert words[:1] in ([".venv/bin/ember"], ["ember"]), f"not an ember command: {line}"
     return env, [sys.executable, "-m", "ember", *words[1:]]
@@ -209,11 +217,13 @@ def test_cluster_blocks_run_against_real_nodes(page: Path, scratch: Path) -> Non
     lines = [line for line in nodes.code.splitlines() if line.strip()]
     started: list[subprocess.Popen[str]] = []
     names: list[str] = []
+    nodes_env: dict[str, str] | None = None
     try:
         for line in lines:
             env, argv = command_of(line, ports)
             if argv[3] != "node":
                 continue
+            nodes_env = nodes_env or env
             process = subprocess.Popen(
                 argv, cwd=scratch, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 text=True,
@@ -234,7 +244,7 @@ def test_cluster_blocks_run_against_real_nodes(page: Path, scratch: Path) -> Non
                 listed = {row.split()[0] for row in done.stdout.splitlines()[1:]}
                 assert listed == set(names), done.stdout
         for snippet in (s for s in ALL if s.page == page and s.kind == "cluster"):
-            run_program(snippet, scratch, ports)
+            run_program(snippet, scratch, ports, nodes_env)
     finally:
         for process in started:
             process.send_signal(signal.SIGTERM)

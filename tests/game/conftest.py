@@ -13,7 +13,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
     sys.path.insert(0, str(EXAMPLES))
 
-from players import Player  # noqa: E402
+from players import Http  # noqa: E402
 
 from game.app import update_config  # noqa: E402
 from game.cluster import GameCluster  # noqa: E402
@@ -28,19 +28,6 @@ async def game_cluster() -> AsyncIterator[GameCluster]:
     async with GameCluster(scrypt_n=TEST_SCRYPT_N) as game:
         await update_config(game.client, match_ticks=SHORT_MATCH_TICKS)
         yield game
-
-
-class Http:
-    """An aiohttp session for a test's players; their sockets close with the test."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-        self.players: list[Player] = []
-
-    def player(self, username: str) -> Player:
-        player = Player(self.session, username)
-        self.players.append(player)
-        return player
 
 
 @pytest.fixture

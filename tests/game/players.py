@@ -200,3 +200,16 @@ class Resilient:
         return any(
             m.get("type") == "match_over" and m.get("room") == room for m in self.player.pushes
         )
+
+
+class Http:
+    """An aiohttp session for a test's players; their sockets close with the test."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+        self.players: list[Player] = []
+
+    def player(self, username: str) -> Player:
+        player = Player(self.session, username)
+        self.players.append(player)
+        return player

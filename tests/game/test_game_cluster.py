@@ -10,11 +10,12 @@ import asyncio
 import secrets
 
 import pytest
-from players import PASSWORD, Dropped, Player
+from players import PASSWORD, Dropped, Http, Player
 
-from conftest import Http
+from conftest import SHORT_MATCH_TICKS, TEST_SCRYPT_N
 from game.app import update_config
 from game.cluster import GameCluster
+from postgres_server import Databases
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -189,3 +190,25 @@ async def test_a_dropped_player_resumes_on_another_gateway_with_its_ticket(
     outcome = state["last_outcome"] if state["ticket"] is None else await matched(ana, "t1")
     assert outcome["status"] == "matched"
     assert outcome["room"] == bob_outcome["room"]
+
+
+async def test_the_game_on_postgresql(postgres_databases: Databases, http: Http) -> None:
+    """The same nodes on a real PostgreSQL server instead of SQLite: accounts,
+    sessions and rooms saved there, a duel played, its result in the account."""
+    dsn = await postgres_databases.dsn("game")
+    async with GameCluster(storage=dsn, scrypt_n=TEST_SCRYPT_N) as game:
+        await update_config(game.client, match_ticks=SHORT_MATCH_TICKS)
+        urls = game.ws_urls
+        ana, bob = http.player(name("ana")), http.player(name("bob"))
+        await ana.sign_up(urls[0], level=2)
+        await bob.sign_up(urls[2], level=2)
+        await ana.ok("queue", ticket="t1", mode="duel", region="us")
+        await bob.ok("queue", ticket="t1", mode="duel", region="us")
+        a, b = await matched(ana, "t1"), await matched(bob, "t1")
+        over, _ = await asyncio.gather(
+            ana.play(str(a["room"]), str(a["seat"])), bob.play(str(b["room"]), str(b["seat"]))
+        )
+        again = http.player(ana.username)
+        await again.connect(urls[1])
+        login = await again.ok("login", username=ana.username, password=PASSWORD)
+        assert login["rating"] == 1200 + over["delta"]

@@ -11,9 +11,8 @@ import asyncio
 import secrets
 
 import pytest
-from players import Player, Resilient
+from players import Http, Player, Resilient
 
-from conftest import Http
 from ember.testing import wait_until
 from game.cluster import GameCluster
 

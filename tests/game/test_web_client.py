@@ -15,11 +15,10 @@ import secrets
 from typing import Any
 
 import pytest
-from players import Player
+from players import Http, Player
 from playwright.async_api import Page, expect
 
 from browser import BrowserPage, chromium_page
-from conftest import Http
 from game.cluster import GameCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
