@@ -194,6 +194,7 @@ def _targets(cells: list[dict[str, Any]]) -> list[str]:
 
 
 ENTITIES = Path(__file__).parent / "results" / "entities.md"
+GAME = Path(__file__).parent / "results" / "game.md"
 
 
 def render(results: dict[str, Any]) -> str:
@@ -233,4 +234,6 @@ def render(results: dict[str, Any]) -> str:
             lines += _table(workload, cells)
     if ENTITIES.is_file():  # written by `python -m bench.entities` (make bench runs it first)
         lines += ["", ENTITIES.read_text().rstrip()]
+    if GAME.is_file():  # written by `python -m bench.game` (make bench runs it first)
+        lines += ["", GAME.read_text().rstrip()]
     return "\n".join(lines).rstrip() + "\n"

@@ -39,6 +39,7 @@ __all__ = ["CONFIG_GROUP", "ConfigEntity", "GameAgent", "GameApp", "update_confi
 
 CONFIG_GROUP = "game.config"
 CONFIG_KEY = "game"
+GATEWAYS_EVERY = 0.5  # seconds between two refreshes of the gateway list clients get
 KINDS = ("account", "player", "queue", "room", "config")
 
 
@@ -161,6 +162,7 @@ class GameAgent(ember.Actor):
                     "counters": dict(self.runtime.counters),
                     "active": active,
                     "config_version": self.runtime.config_version,
+                    "gateways": list(self.runtime.gateways),
                     "config": self.runtime.config.to_dict(),
                 }
             case ("pick", str(kind), int(seed)):
@@ -172,7 +174,7 @@ class GameAgent(ember.Actor):
 
     async def handle_info(self, message: Any) -> None:
         if message == ("gateways",):
-            self.send_after(2.0, ("gateways",))
+            self.send_after(GATEWAYS_EVERY, ("gateways",))
             await self._refresh_gateways()
 
     async def _refresh_gateways(self) -> None:

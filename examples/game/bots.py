@@ -85,6 +85,7 @@ PARTY_OUTCOME_WAIT_S = 15.0  # a member's wait for the push its leader already h
 HEARTBEAT_S = 3.0  # a silent gateway (a paused node) is noticed within 1.5 x this
 CONNECT_TIMEOUT_S = 5.0
 REPLY_TIMEOUT_S = 20.0  # logins hash with scrypt: slow when many arrive at once
+RESUME_TIMEOUT_S = 6.0
 CLOSE_TIMEOUT = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=1.0)
 
 _Json = dict[str, Any]
@@ -262,6 +263,7 @@ class Ledger:
         self._outcomes_seen: set[tuple[str, str]] = set()  # (player, ticket)
         self._in_room: dict[str, str] = {}  # player -> a room not yet over for them
         self._in_two_rooms: set[str] = set()
+        self.two_room_cases: list[dict[str, str]] = []
         self._matches: dict[str, _MatchRecord] = {}
         self._matches_over: set[str] = set()
         self._watching: dict[tuple[str, str], tuple[int, int, float]] = {}
@@ -436,6 +438,8 @@ class Ledger:
         current = self._in_room.get(player)
         if current is not None and current != room:
             self._in_two_rooms.add(player)
+            if len(self.two_room_cases) < 20:  # for the summary: what to look at
+                self.two_room_cases.append({"player": player, "in": current, "matched": room})
         self._in_room[player] = room
 
     def _leave_room(self, player: str, room: str) -> None:
@@ -510,6 +514,17 @@ class Ledger:
             "tickets_lost": submitted - settled - fates["waiting"],
             "tickets_rejected": fates["rejected"],
             "tickets_conflicting": sum(r.conflicting for r in self._tickets.values()),
+            "lost_tickets_seen": [
+                {"ticket": t, "owner": r.owner, "word": r.word}
+                for t, r in self._tickets.items()
+                if r.outcome is None and r.word not in ("rejected", "waiting")
+            ][:20],
+            "two_room_cases": self.two_room_cases
+            + [
+                {"ticket": t, "rooms": ", ".join(sorted(r.rooms))}
+                for t, r in self._tickets.items()
+                if len(r.rooms) > 1
+            ][:20],
             "party_outcomes_missed": counts["party_outcomes_missed"],
             "players_in_two_rooms": len(self._in_two_rooms)
             + sum(len(r.rooms) > 1 for r in self._tickets.values()),
@@ -755,7 +770,10 @@ class _Bot:
         self._on_state(reply.get("state"), self._run.now(), came_with=came_with)
 
     async def _resume(self) -> None:
-        reply = await self._ask({"type": "resume", "token": self._token, "seat": self._seat})
+        # No hashing in a resume: a gateway answers within its call timeout (5 s), or
+        # it is stuck (its node paused) and another one is tried.
+        request = {"type": "resume", "token": self._token, "seat": self._seat}
+        reply = await self._ask(request, timeout=RESUME_TIMEOUT_S)
         seat = reply.get("seat")
         if reply.get("ok") is True and isinstance(seat, str):
             self._seat = seat
@@ -767,11 +785,11 @@ class _Bot:
         else:
             _refuse(reply)
 
-    async def _ask(self, request: _Json) -> _Json:
+    async def _ask(self, request: _Json, timeout: float = REPLY_TIMEOUT_S) -> _Json:
         """A request during the handshake, before the reader runs: read until its reply."""
         request_id = next(self._ids)
         await self._send({**request, "id": request_id})
-        async with asyncio.timeout(REPLY_TIMEOUT_S):
+        async with asyncio.timeout(timeout):
             while (message := await self._receive()) is not None:
                 if message.get("type") == "reply" and message.get("id") == request_id:
                     return message
@@ -854,6 +872,11 @@ class _Bot:
                     answer = await reply
             except _Dropped:
                 self.resends += 1
+                if ws is self._ws:
+                    # Its socket is gone: wait for the reader to resume on another
+                    # gateway (a resend at once would spin without ever yielding).
+                    self._ready = False
+                await asyncio.sleep(0)
                 continue
             except TimeoutError:
                 self._ledger.request_timed_out()
@@ -862,7 +885,9 @@ class _Bot:
                     await ws.close()  # the reader sees it end, and resumes elsewhere
                 continue
             finally:
-                del self._pending[request_id]
+                future = self._pending.pop(request_id)
+                if future.done() and not future.cancelled():
+                    future.exception()  # seen: a drop while the send itself failed
             if answer.get("error") != "unavailable":
                 return answer
             await asyncio.sleep(self.rng.uniform(0.2, 0.5))
@@ -904,11 +929,7 @@ class _Bot:
             case "room":
                 self._on_room(message, at)
             case "match_over":
-                room = message.get("room")
-                if isinstance(room, str):
-                    self._ledger.match_over(self.username, room)
-                    self.matches_over.add(room)
-                    self.rooms_ended.add(room)
+                self._on_match_over(message)
             case "state":
                 self._on_state(message, at, came_with="push")
             case "moved":
@@ -937,6 +958,15 @@ class _Bot:
             if state.get("phase") == "over":
                 self.rooms_ended.add(room)
 
+    def _on_match_over(self, message: Mapping[str, Any]) -> None:
+        """A ``match_over`` (pushed, or the ``last_match`` of a state: one pushed while
+        this bot was away)."""
+        room = message.get("room")
+        if isinstance(room, str) and room not in self.matches_over:
+            self._ledger.match_over(self.username, room)
+            self.matches_over.add(room)
+            self.rooms_ended.add(room)
+
     def _on_state(
         self, state: object, at: float, *, came_with: Literal["push", "login", "resume"]
     ) -> None:
@@ -946,12 +976,15 @@ class _Bot:
         if not isinstance(state, dict):
             self._ledger.malformed()
             return
+        # The last match ended before the last ticket settled: take them in that order.
+        if isinstance(last_match := state.get("last_match"), dict):
+            self._on_match_over(last_match)
         if isinstance(last := state.get("last_outcome"), dict):
             self._on_outcome(last, at)
         ticket = state.get("ticket")
         waiting = ticket.get("ticket") if isinstance(ticket, dict) else None
-        if not (isinstance(ticket, dict) and ticket.get("status") == "waiting"):
-            waiting = None
+        if not (isinstance(ticket, dict) and ticket.get("status") in ("waiting", "reserved")):
+            waiting = None  # "reserved": a room is taking it; its outcome is on the way
         if isinstance(waiting, str):
             self._ledger.ticket_accepted(waiting)
             if came_with == "login":

@@ -145,6 +145,17 @@ class GameCluster:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"game nodes {names} did not all join {NODES_GROUP}")
             await asyncio.sleep(0.05)
+        # ... and until each of them gives its clients every gateway (for reconnects).
+        expected = {f"ws://127.0.0.1:{self.ports[name]}/ws" for name in names}
+        while True:
+            known = {name: set(s["gateways"]) for name, s in (await self.stats()).items()}
+            if set(names) <= set(known) and all(expected <= urls for urls in known.values()):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"game nodes {names} did not learn every gateway ({expected}): {known}"
+                )
+            await asyncio.sleep(0.05)
 
     async def restart(self, name: str) -> None:
         """Start node ``name`` again (after a kill, a pause or a drain) and wait for it."""

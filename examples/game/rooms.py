@@ -344,7 +344,9 @@ class Room(ember.Entity):
             "deltas": deltas,
         }
         await self.save(s)
-        self._broadcast(self._view())
+        # No "over" push here: `match_over` (through each session, once the result is
+        # in the accounts) is the end, so a client that queues again finds its session
+        # out of the room.
         await self._finish()
 
     async def _finish(self) -> None:

@@ -35,6 +35,12 @@ from .cluster import GameCluster, environment
 __all__ = ["Event", "GameOptions", "main", "options_from", "plan", "run_game"]
 
 SCRYPT_N = 2**11  # bots log in by the thousand: a cheaper hash than production's
+RESTART_AFTER = 5.0
+"""Seconds between a node's death and its restart, as a process supervisor's
+restart delay: the sockets and entities it held settle on the survivors first,
+instead of moving twice at once."""
+ROLLING_PAUSE = 8.0
+"""Seconds between two nodes of a rolling restart, once the previous one is back."""
 
 
 @dataclass
@@ -138,6 +144,7 @@ class Chaos:
                     cluster.kill(event.target)
                     await cluster.wait_down(event.target, within=20.0)
                     event.done["seen_down_after_s"] = round(time.monotonic() - killed_at, 2)
+                    await asyncio.sleep(RESTART_AFTER)  # as systemd's RestartSec would
                     await game.restart(event.target)
                     self.counts["node_kills"] += 1
             case "sigstop":
@@ -149,6 +156,7 @@ class Chaos:
                     async with asyncio.timeout(30.0):
                         status = await process.wait()
                     event.done["exit_status"] = status  # 3: it learned it was declared down
+                    await asyncio.sleep(RESTART_AFTER)
                     await game.restart(event.target)
                     self.counts["node_pauses"] += 1
             case "drain":
@@ -158,7 +166,7 @@ class Chaos:
                 async with self.busy:
                     for name in event.target.split(","):
                         await self.drain(name, event)
-                        await asyncio.sleep(2.0)  # let sockets and entities settle between nodes
+                        await asyncio.sleep(ROLLING_PAUSE)  # sockets and entities settle
             case "config":
                 changes: dict[str, Any] = {"tick_rate": 25.0, "rules": {"skill_rate": 80.0}}
                 await update_config(game.client, **changes)
@@ -239,7 +247,10 @@ async def _run(
             striking = loop.create_task(chaos.run(events, play_started))
             supervising = loop.create_task(chaos.supervise())
             try:
-                status = await bots.wait()
+                # The bots end by themselves at play + settle; a bot process that
+                # does not is stopped, and the run fails.
+                async with asyncio.timeout(options.duration + 120.0):
+                    status = await bots.wait()
             finally:
                 if bots.returncode is None:
                     bots.kill()

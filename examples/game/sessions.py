@@ -65,6 +65,9 @@ class PlayerSession(ember.Entity):
         self.s: dict[str, Any] = _fresh(key) if state is None else state
         self.runtime: Runtime = runtime_of(self.node)
         self.refresh_timer: ember.Timer | None = None
+        self.conn_monitor: int | None = None
+        if self.s["conn"] is not None:  # its socket's gateway may have died with our node
+            self._watch(self.s["conn"])
         ticket = self.s["ticket"]
         if ticket is not None and ticket["owner"] == key and ticket["status"] == "waiting":
             self._schedule_refresh(0.0)
@@ -100,6 +103,13 @@ class PlayerSession(ember.Entity):
             "last_outcome": s["last_outcome"],
             "last_match": s.get("last_match"),
         }
+
+    def _watch(self, conn: ember.ActorRef | None) -> None:
+        """Monitor the socket's ``Connection`` actor: a gateway that dies, or a node that
+        is paused past detection, says nothing, and the player is away from then on."""
+        if self.conn_monitor is not None:
+            self.demonitor(self.conn_monitor)
+        self.conn_monitor = None if conn is None else self.monitor(conn)
 
     async def _save(self) -> None:
         await self.save(self.s)
@@ -169,6 +179,7 @@ class PlayerSession(ember.Entity):
         if rating is not None:
             s["rating"] = rating
         s["conn"] = conn
+        self._watch(conn)
         s["seat"] = new_seat()
         s["away_since"] = None
         await self._rating()
@@ -303,12 +314,15 @@ class PlayerSession(ember.Entity):
                 await self._refresh()
             case ("grace", seat):
                 await self._grace(seat)
+            case ember.Down(ref=ref) if ref == self.s["conn"]:
+                await self._detach(ref)
 
     async def _detach(self, conn: ember.ActorRef) -> None:
         s = self.s
         if s["conn"] != conn:
             return  # an old socket: the player is on another one now
         s["conn"] = None
+        self._watch(None)
         s["away_since"] = time.time()
         await self._save()
         self.send_after(self.runtime.config.grace, ("grace", s["seat"]))

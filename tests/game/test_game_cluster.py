@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 import pytest
 from players import PASSWORD, Dropped, Http, Player
@@ -24,34 +25,41 @@ def name(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}"
 
 
-async def matched(player: Player, ticket: str) -> dict[str, object]:
+async def matched(player: Player, ticket: str) -> dict[str, Any]:
     return await player.push("ticket", lambda m: m["ticket"] == ticket)
 
 
-async def test_a_duel_end_to_end_with_the_result_saved(
-    game_cluster: GameCluster, http: Http
-) -> None:
-    urls = game_cluster.ws_urls
+async def duel_played(urls: list[str], http: Http, level: int, region: str) -> dict[str, Any]:
+    """Two players sign up on ``urls[0]`` and ``urls[2]``, are matched (stage 0: the
+    same rating) and play to the end; the rating the first then logs in with on
+    ``urls[1]`` is checked against its ``match_over``, which is returned."""
     ana, bob = http.player(name("ana")), http.player(name("bob"))
-    await ana.sign_up(urls[0], level=3)
-    await bob.sign_up(urls[1], level=3)
-    await ana.ok("queue", ticket="t1", mode="duel", region="eu")
-    await bob.ok("queue", ticket="t1", mode="duel", region="eu")
+    await ana.sign_up(urls[0], level=level)
+    await bob.sign_up(urls[2], level=level)
+    for player in (ana, bob):
+        await player.ok("queue", ticket="t1", mode="duel", region=region)
     a, b = await matched(ana, "t1"), await matched(bob, "t1")
     assert a["status"] == b["status"] == "matched"
     assert a["room"] == b["room"]
-    assert sorted(a["players"]) == sorted([ana.username, bob.username])  # type: ignore[call-overload]
+    assert sorted(a["players"]) == sorted([ana.username, bob.username])
     assert a["stage"] == 0
     over_a, over_b = await asyncio.gather(
         ana.play(str(a["room"]), str(a["seat"])), bob.play(str(b["room"]), str(b["seat"]))
     )
     assert over_a["scores"] == over_b["scores"]
-    # The rating the match gave is in the account: a login on a third gateway shows it.
+    # The rating the match gave is in the account: a login on another gateway shows it.
     again = http.player(ana.username)
-    await again.connect(urls[2])
+    await again.connect(urls[1])
     login = await again.ok("login", username=ana.username, password=PASSWORD)
-    assert login["rating"] == over_a["rating"] == 1300 + over_a["delta"]
+    assert login["rating"] == over_a["rating"] == 1000 + 100 * level + over_a["delta"]
     await ana.push("moved")  # the old socket was told another took the player
+    return over_a
+
+
+async def test_a_duel_end_to_end_with_the_result_saved(
+    game_cluster: GameCluster, http: Http
+) -> None:
+    await duel_played(game_cluster.ws_urls, http, level=3, region="eu")
 
 
 async def test_account_errors_are_clear_replies(game_cluster: GameCluster, http: Http) -> None:
@@ -138,7 +146,7 @@ async def test_a_party_is_matched_whole_and_a_cancel_is_final(
     ]
     assert {o["status"] for o in outcomes} == {"matched"}
     assert len({o["room"] for o in outcomes}) == 1
-    assert sorted(outcomes[0]["players"]) == sorted(p.username for p in (lead, mate, c, d))  # type: ignore[call-overload]
+    assert sorted(outcomes[0]["players"]) == sorted(p.username for p in (lead, mate, c, d))
     busy = await c.request("queue", ticket="c2", mode="duel", region="asia")
     assert busy["error"] == "busy"  # in a room now
     # Each player, party members included, takes a seat of its own and plays.
@@ -198,17 +206,4 @@ async def test_the_game_on_postgresql(postgres_databases: Databases, http: Http)
     dsn = await postgres_databases.dsn("game")
     async with GameCluster(storage=dsn, scrypt_n=TEST_SCRYPT_N) as game:
         await update_config(game.client, match_ticks=SHORT_MATCH_TICKS)
-        urls = game.ws_urls
-        ana, bob = http.player(name("ana")), http.player(name("bob"))
-        await ana.sign_up(urls[0], level=2)
-        await bob.sign_up(urls[2], level=2)
-        await ana.ok("queue", ticket="t1", mode="duel", region="us")
-        await bob.ok("queue", ticket="t1", mode="duel", region="us")
-        a, b = await matched(ana, "t1"), await matched(bob, "t1")
-        over, _ = await asyncio.gather(
-            ana.play(str(a["room"]), str(a["seat"])), bob.play(str(b["room"]), str(b["seat"]))
-        )
-        again = http.player(ana.username)
-        await again.connect(urls[1])
-        login = await again.ok("login", username=ana.username, password=PASSWORD)
-        assert login["rating"] == 1200 + over["delta"]
+        await duel_played(game.ws_urls, http, level=2, region="us")
