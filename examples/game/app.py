@@ -174,24 +174,26 @@ class GameAgent(ember.Actor):
 
     async def handle_info(self, message: Any) -> None:
         if message == ("gateways",):
-            self.send_after(GATEWAYS_EVERY, ("gateways",))
             await self._refresh_gateways()
+            # Armed again once done, not before: a refresh slowed by a lost peer must
+            # not pile refreshes up in the mailbox ahead of the calls this agent answers.
+            self.send_after(GATEWAYS_EVERY, ("gateways",))
 
     async def _refresh_gateways(self) -> None:
         node = self.runtime.node
-        urls = []
-        for agent in node.members_of(NODES_GROUP):
+
+        async def url_of(agent: ember.ActorRef) -> Any:
             if agent == self.ref:
-                url = self.runtime.gateway_url
-            else:
-                try:
-                    url = await agent.call(("gateway",), timeout=1.0)
-                except (ember.CallTimeout, ember.ActorExited):
-                    continue
-            if isinstance(url, str):
-                urls.append(url)
+                return self.runtime.gateway_url
+            try:
+                return await agent.call(("gateway",), timeout=1.0)
+            except (ember.CallTimeout, ember.ActorExited):
+                return None
+
+        found = await asyncio.gather(*(url_of(a) for a in node.members_of(NODES_GROUP)))
+        urls = sorted(url for url in found if isinstance(url, str))
         if urls:
-            self.runtime.gateways = sorted(urls)
+            self.runtime.gateways = urls
 
 
 def _address(text: str) -> tuple[str, int]:

@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 
 import ember
+from ember.cluster import MembershipSettings, PhiSettings
 from ember.testing import LocalCluster
 
 from .matchmaking import NODES_GROUP
@@ -97,6 +98,7 @@ class GameCluster:
         self._cluster = LocalCluster(
             self.names,
             pythonpath=[EXAMPLES],
+            transport="tcp",  # as between machines (and libzmq's ipc once asserted here)
             app="game.app:GameApp",
             log_level=self.log_level,
             start_timeout=self.start_timeout,
@@ -104,6 +106,7 @@ class GameCluster:
                 *("--storage", self.storage, "--config", f"scrypt_n={self.scrypt_n}"),
                 *("--acceptable-pause", str(self.acceptable_pause)),
             ],
+            membership=MembershipSettings(phi=PhiSettings(acceptable_pause=self.acceptable_pause)),
             args_of={
                 name: ["--config", f"gateway=127.0.0.1:{port}"] for name, port in self.ports.items()
             },
@@ -111,6 +114,7 @@ class GameCluster:
         try:
             await self._cluster.__aenter__()
             await self.wait_ready(self.names)
+            await self.wait_gateways_known()
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
@@ -145,7 +149,11 @@ class GameCluster:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"game nodes {names} did not all join {NODES_GROUP}")
             await asyncio.sleep(0.05)
-        # ... and until each of them gives its clients every gateway (for reconnects).
+
+    async def wait_gateways_known(self, within: float = 30.0) -> None:
+        """Wait until every node gives its clients every gateway (for reconnects)."""
+        deadline = time.monotonic() + within
+        names = self.names
         expected = {f"ws://127.0.0.1:{self.ports[name]}/ws" for name in names}
         while True:
             known = {name: set(s["gateways"]) for name, s in (await self.stats()).items()}

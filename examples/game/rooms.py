@@ -117,8 +117,7 @@ class Room(ember.Entity):
             case ("input", str(player), int(seq), (int(dx), int(dy))):
                 self._input(player, seq, dx, dy)
             case ("leave", str(player)):
-                if self.s is not None:
-                    self.s["conns"].pop(player, None)
+                self._leave(player)
 
     async def _create(self, spec: dict[str, Any]) -> None:
         players = [p for ticket in spec["tickets"] for p in ticket["players"]]
@@ -224,6 +223,20 @@ class Room(ember.Entity):
             if len(s["joined"]) == len(s["players"]):
                 await self._begin()
         return self._view()
+
+    def _leave(self, player: str) -> None:
+        """``player`` stayed away past the grace period: its seat is given up (it is out
+        of the match and its result; a ``join_room`` with its old seat is refused)."""
+        s = self.s
+        if s is None or s["phase"] not in ("seating", "playing"):
+            return
+        s["seats"].pop(player, None)
+        s["conns"].pop(player, None)
+        if player in s["joined"]:
+            s["joined"].remove(player)
+        if s["world"] is not None:
+            s["world"]["players"].pop(player, None)
+        self.runtime.count("seats_given_up")
 
     def _input(self, player: str, seq: int, dx: int, dy: int) -> None:
         s = self.s

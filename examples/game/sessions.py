@@ -390,6 +390,8 @@ class PlayerSession(ember.Entity):
         ticket = self.s["ticket"]
         if ticket is None or ticket["tid"] != tid or ticket["room"] != room:
             return  # confirmed already (a resumed room says it again)
+        if self.s["room"] is not None:  # cannot happen: a ticket needs no room (counted)
+            self.runtime.count("confirmed_while_in_a_room")
         waited = time.time() - ticket["enqueued_at"]
         seats: dict[str, str] = info["seats"]
         base = {

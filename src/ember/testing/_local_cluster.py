@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ember.cluster import Security, ZmqCarrier
+from ember.cluster import MembershipSettings, Security, ZmqCarrier
 from ember.entities import Node
 
 from ._faults import FaultPlan
@@ -55,6 +55,7 @@ class LocalCluster:
         allow_chaos: bool = False,
         node_args: Sequence[str] = (),
         args_of: Mapping[str, Sequence[str]] | None = None,
+        membership: MembershipSettings | None = None,
     ) -> None:
         if transport not in ("ipc", "tcp"):
             raise ValueError(f"transport must be 'ipc' or 'tcp', not {transport!r}")
@@ -68,6 +69,9 @@ class LocalCluster:
         self.allow_chaos = allow_chaos
         self.node_args = list(node_args)
         """More arguments for every ``ember node`` (``--storage URL``, ``--entity ...``)."""
+        self.membership = membership
+        """The client node's failure detection (match the nodes' ``--acceptable-pause``:
+        a client quicker to suspect than the nodes declares busy nodes down)."""
         self.args_of = {name: list(args) for name, args in (args_of or {}).items()}
         """More arguments for one node, by name (a port of its own, say)."""
         self.faults = FaultPlan(seed=0)
@@ -97,7 +101,12 @@ class LocalCluster:
                 inner = ZmqCarrier("client", listen, security=security)
                 carrier = self.faults.carrier("client", inner)
             self._client = Node(
-                "client", listen=listen, seeds=[seed], security=security, carrier=carrier
+                "client",
+                listen=listen,
+                seeds=[seed],
+                security=security,
+                carrier=carrier,
+                membership=self.membership,
             )
             await self._client.start()
             await self.wait_members(self.names)
