@@ -108,15 +108,15 @@ class Chaos:
             delay = started + event.at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            late = time.monotonic() - started - event.at
             try:
                 await self.strike(event)
             except Exception as failure:  # a fault that could not be done is reported, not hidden
                 event.done["error"] = f"{type(failure).__name__}: {failure}"
-            late = time.monotonic() - started - event.at
             event.done["done_at_s"] = round(time.monotonic() - started, 1)
             print(f"  chaos {event.describe()}  {_short(event.done)}", flush=True)
-            if late > 30:
-                print(f"  (that fault ran {late:.0f} s late: the one before took long)")
+            if late > 5:
+                print(f"  (that fault began {late:.0f} s late: the one before took long)")
 
     async def supervise(self) -> None:
         """Be the nodes' process supervisor (as systemd would be): a node that ends
