@@ -42,8 +42,9 @@ import math
 import random
 import secrets
 import sys
+import time
 import urllib.parse
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,7 @@ MATCH_OVER_WAIT_S = 10.0  # after phase `over`, wait this long for `match_over`
 PARTY_OUTCOME_WAIT_S = 15.0  # a member's wait for the push its leader already had
 HEARTBEAT_S = 3.0  # a silent gateway (a paused node) is noticed within 1.5 x this
 CONNECT_TIMEOUT_S = 5.0
+HISTORY = 30  # events kept per player, for the summary's two-room cases
 REPLY_TIMEOUT_S = 20.0  # logins hash with scrypt: slow when many arrive at once
 RESUME_TIMEOUT_S = 6.0
 CLOSE_TIMEOUT = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=1.0)
@@ -263,7 +265,7 @@ class Ledger:
         self._outcomes_seen: set[tuple[str, str]] = set()  # (player, ticket)
         self._in_room: dict[str, str] = {}  # player -> a room not yet over for them
         self._in_two_rooms: set[str] = set()
-        self.two_room_cases: list[dict[str, str]] = []
+        self.two_room_cases: list[dict[str, Any]] = []
         self._matches: dict[str, _MatchRecord] = {}
         self._matches_over: set[str] = set()
         self._watching: dict[tuple[str, str], tuple[int, int, float]] = {}
@@ -274,6 +276,11 @@ class Ledger:
         self._reconnect_failed: set[str] = set()
         self._errors: Counter[str] = Counter()
         self._counts: Counter[str] = Counter()
+        self._history: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=HISTORY))
+
+    def _note(self, player: str, event: str) -> None:
+        """Keep ``event`` in ``player``'s recent history (shown for a two-room case)."""
+        self._history[player].append(f"{time.monotonic():.2f} {event}")
 
     # players and connections
 
@@ -289,10 +296,12 @@ class Ledger:
         """``player``'s socket closed or failed (a later drop before the resume is the same)."""
         self._counts["drops"] += 1
         self._dropped_at.setdefault(player, at)
+        self._note(player, "dropped")
 
     def resumed(self, player: str, at: float) -> None:
         """``player`` got the ``resume`` reply: the gap since the drop is recorded."""
         dropped_at = self._dropped_at.pop(player, None)
+        self._note(player, "resumed")
         if dropped_at is None:
             return
         gap = at - dropped_at
@@ -304,6 +313,7 @@ class Ledger:
         """``player``'s resume got ``bad_token`` or ``bad_seat``: it had to log in again."""
         self._dropped_at.pop(player, None)
         self._reconnect_failed.add(player)
+        self._note(player, "resume refused")
 
     def moved(self, player: str) -> None:
         """``player`` was sent ``moved``: another socket took its seat."""
@@ -382,6 +392,7 @@ class Ledger:
             self.malformed()
             return
         self._outcomes_seen.add((player, str(ticket)))
+        self._note(player, f"ticket {ticket} {status} {room or ''}")
         if record.outcome is None:
             record.outcome, record.outcome_at = str(status), at
             record.stage = outcome.get("stage") if _is_int(outcome.get("stage")) else None
@@ -410,6 +421,8 @@ class Ledger:
             self.malformed()
             return
         before = self._watching.get((player, room))
+        if before is None or before[0] != epoch:
+            self._note(player, f"room {room} epoch {epoch} tick {tick} {state.get('phase')}")
         if before is not None and before[0] != epoch:
             key = (room, epoch)
             gap = at - before[2]
@@ -435,14 +448,19 @@ class Ledger:
         self._leave_room(player, room)
 
     def _enter_room(self, player: str, room: str) -> None:
+        self._note(player, f"enters {room}")
         current = self._in_room.get(player)
         if current is not None and current != room:
             self._in_two_rooms.add(player)
             if len(self.two_room_cases) < 20:  # for the summary: what to look at
-                self.two_room_cases.append({"player": player, "in": current, "matched": room})
+                history = list(self._history[player])
+                self.two_room_cases.append(
+                    {"player": player, "in": current, "matched": room, "history": history}
+                )
         self._in_room[player] = room
 
     def _leave_room(self, player: str, room: str) -> None:
+        self._note(player, f"leaves {room}")
         if self._in_room.get(player) == room:
             del self._in_room[player]
 
