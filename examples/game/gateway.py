@@ -86,11 +86,8 @@ class Connection(ember.Actor):
 
     async def handle_cast(self, message: Any) -> None:
         match message:
-            case ("push", dict(push)):
+            case ("push", dict() as push) | ("push_json", str() as push):
                 if not self.outbox.put(push):
-                    self.runtime.count("send_queue_overflows")
-            case ("push_json", str(text)):
-                if not self.outbox.put(text):
                     self.runtime.count("send_queue_overflows")
             case ("moved",):
                 self.outbox.put({"type": "moved"})

@@ -51,6 +51,19 @@ def place_room(node: ember.Node) -> str:
     return key
 
 
+def _wire(ticket: Ticket) -> dict[str, Any]:
+    """The ticket as sessions send it (and rooms take it)."""
+    return {
+        "tid": ticket.id,
+        "owner": ticket.owner,
+        "players": list(ticket.players),
+        "skill": ticket.skill,
+        "region": ticket.region,
+        "mode": ticket.mode,
+        "enqueued_at": ticket.enqueued_at,
+    }
+
+
 def _ticket(wire: dict[str, Any]) -> Ticket:
     return Ticket(
         id=wire["tid"],
@@ -69,7 +82,7 @@ class MatchQueue(ember.Entity):
     async def init(self, key: str, state: Any | None) -> None:
         self.mode, _, self.region = key.partition(":")
         self.runtime: Runtime = runtime_of(self.node)
-        self.pool: dict[str, tuple[Ticket, dict[str, Any], float]] = {}
+        self.pool: dict[str, tuple[Ticket, float]] = {}  # tid -> (ticket, last submitted)
         self.offered: dict[str, float] = {}  # tid -> when the offer lapses
         self.send_after(self.runtime.config.match_every, ("match",))
 
@@ -99,12 +112,17 @@ class MatchQueue(ember.Entity):
             return
         known = self.pool.get(tid)
         if known is not None:
-            self.pool[tid] = (known[0], known[1], time.monotonic())
+            self.pool[tid] = (known[0], time.monotonic())
             return
         if len(self.pool) >= self.runtime.config.pool_limit:
             self.runtime.count("queue_overflow")  # the session submits again next refresh
             return
-        self.pool[tid] = (_ticket(wire), wire, time.monotonic())
+        try:
+            ticket = _ticket(wire)
+        except (KeyError, TypeError, ValueError):  # not a ticket a session makes: refused
+            self.runtime.count("queue_refused")
+            return
+        self.pool[tid] = (ticket, time.monotonic())
 
     async def handle_info(self, message: Any) -> None:
         if message != ("match",):
@@ -113,12 +131,12 @@ class MatchQueue(ember.Entity):
         self.send_after(config.match_every, ("match",))
         now_mono = time.monotonic()
         stale = now_mono - (3 * config.refresh + 1.0)
-        for tid in [t for t, (_, _, seen) in self.pool.items() if seen < stale]:
+        for tid in [t for t, (_, seen) in self.pool.items() if seen < stale]:
             del self.pool[tid]  # its session stopped submitting: settled, or gone
             self.offered.pop(tid, None)
         for tid in [t for t, until in self.offered.items() if until < now_mono]:
             del self.offered[tid]
-        free = [ticket for tid, (ticket, _, _) in self.pool.items() if tid not in self.offered]
+        free = [ticket for tid, (ticket, _) in self.pool.items() if tid not in self.offered]
         if not free:
             return
         for found in find_matches(free, time.time(), config.rules):
@@ -132,7 +150,7 @@ class MatchQueue(ember.Entity):
         spec = {
             "queue": self.key,
             "mode": self.mode,
-            "tickets": [self.pool[t.id][1] for t in found.tickets],
+            "tickets": [_wire(t) for t in found.tickets],
             "stage": found.stage,
             "spread": round(found.spread),
             "regions": sorted(found.regions),

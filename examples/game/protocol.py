@@ -154,6 +154,9 @@ def _fields(kind: str, message: dict[str, Any], id: int | None) -> dict[str, Any
 
 
 NO_ID = frozenset({"hello", "input"})
+REQUEST_TYPES = frozenset(
+    {"register", "login", "resume", "queue", "party_join", "cancel", "join_room"}
+)
 
 
 def parse(text: str) -> Request:
@@ -189,11 +192,6 @@ def parse(text: str) -> Request:
             else f"unknown message type {kind!r}: see docs/game-protocol.md",
         )
     return Request(kind, id, _fields(kind, message, id))
-
-
-REQUEST_TYPES = frozenset(
-    {"register", "login", "resume", "queue", "party_join", "cancel", "join_room"}
-)
 
 
 def reply(id: int, **fields: Any) -> dict[str, Any]:

@@ -23,7 +23,6 @@ leader, ticket)`` (call) and ``("party_update", ...)`` (cast).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -459,5 +458,4 @@ class PlayerSession(ember.Entity):
         await self._save()
         self._push(s["last_match"])
         if s["conn"] is None and s["away_since"] is not None and s["ticket"] is None:
-            await asyncio.sleep(0)
             self.passivate()
