@@ -83,6 +83,7 @@ ROOM_SILENT_S = 8.0  # no `room` push for this long: take the seat again
 ROOM_GIVE_UP_S = 45.0  # no `room` push for this long: the room is abandoned
 MATCH_OVER_WAIT_S = 10.0  # after phase `over`, wait this long for `match_over`
 PARTY_OUTCOME_WAIT_S = 15.0  # a member's wait for the push its leader already had
+SYNC_AFTER_S = 10.0  # a ticket without outcome for this long: ask the session (`sync`)
 HEARTBEAT_S = 3.0  # a silent gateway (a paused node) is noticed within 1.5 x this
 CONNECT_TIMEOUT_S = 5.0
 HISTORY = 30  # events kept per player, for the summary's two-room cases
@@ -265,6 +266,7 @@ class Ledger:
         self._outcomes_seen: set[tuple[str, str]] = set()  # (player, ticket)
         self._in_room: dict[str, str] = {}  # player -> a room not yet over for them
         self._in_two_rooms: set[str] = set()
+        self._rooms_left: set[tuple[str, str]] = set()  # (player, room): over for player
         self.two_room_cases: list[dict[str, Any]] = []
         self._matches: dict[str, _MatchRecord] = {}
         self._matches_over: set[str] = set()
@@ -322,6 +324,13 @@ class Ledger:
     def connect_failed(self) -> None:
         """A connection attempt failed (refused, timed out, or dropped before its answer)."""
         self._counts["connect_failures"] += 1
+
+    def synced(self, *, found: bool) -> None:
+        """A bot asked its session for its state (``sync``); ``found``: that gave the
+        outcome of the ticket it waited for (its push was lost)."""
+        self._counts["syncs"] += 1
+        if found:
+            self._counts["outcomes_from_sync"] += 1
 
     def request_timed_out(self) -> None:
         """A request had no reply in time; its socket was given up."""
@@ -448,6 +457,8 @@ class Ledger:
         self._leave_room(player, room)
 
     def _enter_room(self, player: str, room: str) -> None:
+        if (player, room) in self._rooms_left:
+            return  # its outcome came after its end (a resume's state carries both)
         self._note(player, f"enters {room}")
         current = self._in_room.get(player)
         if current is not None and current != room:
@@ -461,6 +472,7 @@ class Ledger:
 
     def _leave_room(self, player: str, room: str) -> None:
         self._note(player, f"leaves {room}")
+        self._rooms_left.add((player, room))
         if self._in_room.get(player) == room:
             del self._in_room[player]
 
@@ -506,7 +518,9 @@ class Ledger:
 
         Also: ``tickets_rejected``, ``tickets_conflicting`` (two different outcomes),
         ``party_outcomes_missed``, ``drops``, ``moved``, ``connect_failures``,
-        ``request_timeouts``, ``rooms_abandoned``, ``gateways_refused``,
+        ``request_timeouts``, ``syncs`` (a ticket's outcome asked for after
+        ``SYNC_AFTER_S``), ``outcomes_from_sync`` (its push was lost), ``rooms_abandoned``,
+        ``gateways_refused``,
         ``malformed_messages``, ``bots_gave_up``, ``messages_sent``,
         ``messages_received``, ``seed``, ``duration_s``, ``run_s``.
         """
@@ -564,6 +578,8 @@ class Ledger:
             "moved": counts["moved"],
             "connect_failures": counts["connect_failures"],
             "request_timeouts": counts["request_timeouts"],
+            "syncs": counts["syncs"],
+            "outcomes_from_sync": counts["outcomes_from_sync"],
             "rooms_abandoned": counts["rooms_abandoned"],
             "gateways_refused": counts["gateways_refused"],
             "malformed_messages": counts["malformed_messages"],
@@ -709,8 +725,23 @@ class _Bot:
         return self.logged_in and self.failed is None
 
     async def wait_outcome(self, ticket: str, until: float) -> bool:
-        """Wait for ``ticket``'s outcome (or news that it is gone); False at ``until``."""
-        return await self.wait_for(lambda: ticket in self.outcomes or ticket in self.gone, until)
+        """Wait for ``ticket``'s outcome (or news that it is gone); False at ``until``.
+        Every ``SYNC_AFTER_S`` without it, the session is asked (a push can be lost)."""
+        while True:
+            ask_at = min(until, self._run.now() + SYNC_AFTER_S)
+            if await self.wait_for(lambda: ticket in self.outcomes or ticket in self.gone, ask_at):
+                return True
+            if self._run.now() >= until:
+                return False
+            await self.sync(ticket)
+
+    async def sync(self, ticket: str) -> None:
+        """Ask the session for its state (``sync``) and take what this bot missed."""
+        reply = await self.call({"type": "sync"})
+        state = reply.get("state")
+        if reply.get("ok") is True and isinstance(state, dict):
+            self._on_state(state, self._run.now(), came_with="sync")
+            self._ledger.synced(found=ticket in self.outcomes or ticket in self.gone)
 
     # the socket
 
@@ -986,11 +1017,12 @@ class _Bot:
             self.rooms_ended.add(room)
 
     def _on_state(
-        self, state: object, at: float, *, came_with: Literal["push", "login", "resume"]
+        self, state: object, at: float, *, came_with: Literal["push", "login", "resume", "sync"]
     ) -> None:
-        """Take a state (pushed, or of a login or resume reply). A ticket waiting at the
-        first login is an earlier run's (cancelled before queueing); after a resume,
-        what the state no longer holds is over: an accepted ticket without outcome, a room."""
+        """Take a state (pushed, or of a login, resume or sync reply). A ticket waiting at
+        the first login is an earlier run's (cancelled before queueing); after a resume or
+        a sync, what the state no longer holds is over: an accepted ticket without
+        outcome, a room."""
         if not isinstance(state, dict):
             self._ledger.malformed()
             return
@@ -1010,7 +1042,7 @@ class _Bot:
         room, seat = state.get("room"), state.get("seat")
         if isinstance(room, str) and isinstance(seat, str):
             self.seats[room] = seat
-        if came_with != "resume":
+        if came_with not in ("resume", "sync"):
             return
         own = self.ticket
         if own and self.ticket_accepted and own != waiting and own not in self.outcomes:

@@ -35,12 +35,21 @@ class GameConfig:
     grace: float = 10.0  # a dropped player keeps its ticket and seat this long
     ticket_ttl: float = 60.0  # a ticket still waiting after this expires
     refresh: float = 1.0  # a session resubmits its waiting ticket this often
+    reservation_check: float = 10.0  # a reservation unconfirmed this long: ask its room
     match_every: float = 0.1  # a queue runs the matcher this often
     pool_limit: int = 5000  # tickets a queue holds; more are refused and counted
     rules: Rules = field(default_factory=lambda: DEFAULT_RULES)
 
     def __post_init__(self) -> None:
-        for name in ("tick_rate", "seat_deadline", "grace", "ticket_ttl", "refresh", "match_every"):
+        for name in (
+            "tick_rate",
+            "seat_deadline",
+            "grace",
+            "ticket_ttl",
+            "refresh",
+            "reservation_check",
+            "match_every",
+        ):
             value = getattr(self, name)
             if (
                 isinstance(value, bool)
@@ -85,7 +94,15 @@ class GameConfig:
                 values["rules"] = Rules.from_dict({**self.rules.to_dict(), **rules})
             else:
                 raise ValueError(f"game config rules must be a mapping, not {rules!r}")
-        for name in ("tick_rate", "seat_deadline", "grace", "ticket_ttl", "refresh", "match_every"):
+        for name in (
+            "tick_rate",
+            "seat_deadline",
+            "grace",
+            "ticket_ttl",
+            "refresh",
+            "reservation_check",
+            "match_every",
+        ):
             if isinstance(values.get(name), int) and not isinstance(values.get(name), bool):
                 values[name] = float(values[name])
         return dataclasses.replace(self, **values)

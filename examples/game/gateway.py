@@ -248,6 +248,8 @@ class Client:
                     request,
                     ("queue", fields["ticket"], fields["mode"], fields["region"], fields["party"]),
                 )
+            case "sync":
+                return await self._session(id, request, ("state",), key="state")
             case "party_join":
                 return await self._session(id, request, ("party_join", fields["leader"]))
             case "cancel":
@@ -309,10 +311,12 @@ class Client:
         self.username = username
         return reply(id, seat=attached["seat"], state=attached["state"], gap_s=attached["gap_s"])
 
-    async def _session(self, id: Any, request: Request, message: tuple[Any, ...]) -> dict[str, Any]:
+    async def _session(
+        self, id: Any, request: Request, message: tuple[Any, ...], key: str | None = None
+    ) -> dict[str, Any]:
         username = self._needs_login(request)
         answer = await self.node.entity("player", username).call(message, timeout=CALL_TIMEOUT)
-        return _answer(id, answer, None)
+        return _answer(id, answer, key)
 
 
 def _answer(id: Any, answer: Any, key: str | None) -> dict[str, Any]:

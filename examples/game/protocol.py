@@ -124,6 +124,8 @@ def _fields(kind: str, message: dict[str, Any], id: int | None) -> dict[str, Any
                 "region": _choice(message, "region", REGIONS, id),
                 "party": members,
             }
+        case "sync":
+            return {}
         case "party_join":
             return {"leader": _username(message, "leader", id)}
         case "cancel":
@@ -155,7 +157,7 @@ def _fields(kind: str, message: dict[str, Any], id: int | None) -> dict[str, Any
 
 NO_ID = frozenset({"hello", "input"})
 REQUEST_TYPES = frozenset(
-    {"register", "login", "resume", "queue", "party_join", "cancel", "join_room"}
+    {"register", "login", "resume", "sync", "queue", "party_join", "cancel", "join_room"}
 )
 
 

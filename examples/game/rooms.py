@@ -15,7 +15,12 @@ least-loaded node by its key (``game.matchmaking.place_room``). Its phases:
     ``snapshot_every`` ticks. Ticks that start late are counted as overruns.
 ``over``
     the result is written to every account (once per room, however often the
-    room resumes), then pushed to every session, and the room passivates.
+    room resumes), then told to every session, and the room passivates.
+
+What the sessions must hear (``confirm``, ``match_over``) the room tells them by
+call, again every second until each answers: a session on a node that is
+paused or lost hears it from its next activation, never not at all. A session
+whose reservation stays unconfirmed asks the room (``("ticket", tid)``).
 
 The room is eager: when its node dies, placement gives its key to another node,
 which claims it (bumping its epoch) and resumes it from its last snapshot, so
@@ -29,6 +34,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import time
 from typing import Any
 
@@ -42,6 +48,8 @@ __all__ = ["GRID", "Room", "coin_at", "step"]
 
 GRID = 20
 PEER_TIMEOUT = 3.0
+RETRY_AFTER = 1.0  # seconds between two tries of a call a session must answer
+TELL_FOR = 120.0  # seconds a room keeps telling its sessions ``match_over``
 WIN_POINTS = 16
 
 
@@ -92,6 +100,7 @@ class Room(ember.Entity):
         self.last_seq: dict[str, int] = {}
         self.next_tick_at = 0.0
         self.ticking = False
+        self.telling: dict[str, asyncio.Task[None]] = {}  # player -> its call until answered
         node = self.runtime.node
         node.join(ROOMS_GROUP, self.ref)
         if state is None:
@@ -101,8 +110,12 @@ class Room(ember.Entity):
             state["resumes"] = state.get("resumes", 0) + 1
             self.runtime.count("room_resumes")
             self.send_after(0.0, ("resume",))
+        elif state["phase"] == "ended" and state.get("untold"):
+            self.send_after(0.0, ("resume",))  # sessions still to tell of its end
 
     async def terminate(self, reason: Any) -> None:
+        for task in self.telling.values():
+            task.cancel()
         if self.s is not None and self.s["phase"] in ("seating", "playing") and reason != "kill":
             with contextlib.suppress(ember.EmberError):
                 await self.save(self.s)  # a handoff: the next node resumes from here
@@ -183,19 +196,59 @@ class Room(ember.Entity):
         self.runtime.count("rooms_aborted")
         self.passivate()
 
-    async def _confirm(self) -> None:
+    def _info(self) -> dict[str, Any]:
+        """What a ``confirm`` carries: the match, and every player's seat."""
         s = self.s
         assert s is not None
-        node = self.runtime.node
-        info = {
+        return {
             "players": s["players"],
             "stage": s["stage"],
             "spread": s["spread"],
             "regions": s["regions"],
             "seats": s["seats"],
         }
+
+    async def _confirm(self) -> None:
+        """Tell each ticket's session it is matched here, until each answers (sessions
+        answer a confirm they had already with yes again)."""
+        s = self.s
+        assert s is not None
+        info = self._info()
         for ticket in s["tickets"]:
-            node.entity("player", ticket["owner"]).cast(("confirm", ticket["tid"], self.key, info))
+            owner = ticket["owner"]
+            message = ("confirm", ticket["tid"], self.key, info)
+            self._tell(owner, message, ("confirmed", ticket["tid"]), until=math.inf)
+
+    def _tell(
+        self, player: str, message: tuple[Any, ...], answer: tuple[Any, ...], until: float
+    ) -> None:
+        """Call ``player``'s session with ``message`` every ``RETRY_AFTER`` seconds until
+        it answers (then ``(*answer, reply)`` comes back to this room) or ``until``
+        (``time.monotonic()``) passes. The room goes on ticking meanwhile."""
+        node = self.runtime.node
+        me = self.ref
+
+        async def calling() -> None:
+            while time.monotonic() < until:
+                try:
+                    reply = await node.entity("player", player).call(message, timeout=PEER_TIMEOUT)
+                except (ember.CallTimeout, ember.ActorExited):
+                    self.runtime.count("room_calls_retried")
+                    await asyncio.sleep(RETRY_AFTER)
+                    continue
+                me.send((*answer, reply))
+                return
+
+        earlier = self.telling.pop(player, None)
+        if earlier is not None:
+            earlier.cancel()
+        task = asyncio.get_running_loop().create_task(calling())
+        self.telling[player] = task
+        task.add_done_callback(lambda done: self._told(player, done))
+
+    def _told(self, player: str, task: asyncio.Task[None]) -> None:
+        if self.telling.get(player) is task:
+            del self.telling[player]
 
     # ---- seats and inputs -------------------------------------------------------------------
 
@@ -205,7 +258,27 @@ class Room(ember.Entity):
                 return await self._join(player, seat, conn)
             case ("view",):
                 return None if self.s is None else self._view()
+            case ("ticket", str(tid)):
+                return self._ticket(tid)
         return await super().handle_call(message, caller)
+
+    def _ticket(self, tid: str) -> Any:
+        """What became of ticket ``tid`` here, for its session: ``"pending"`` (still
+        reserving), ``("confirmed", info)``, ``("ended", info, push)`` (its match is over:
+        ``push`` is the ``match_over``), or ``"released"`` (not taken here)."""
+        s = self.s
+        if s is None or all(t["tid"] != tid for t in s["tickets"]):
+            return "released"
+        match s["phase"]:
+            case "reserving":
+                return "pending"
+            case "seating" | "playing":
+                return ("confirmed", self._info())
+            case "over" | "ended" if s.get("push") is not None:
+                return ("ended", self._info(), s["push"])
+            case "over":
+                return "pending"  # the result is being written: ask again
+        return "released"  # aborted
 
     async def _join(self, player: str, seat: str, conn: ember.ActorRef) -> Any:
         s = self.s
@@ -265,6 +338,24 @@ class Room(ember.Entity):
             case ("unused",):
                 if self.s is None:
                     self.stop()
+            case ("confirmed", str(tid), answer):
+                self._confirmed(tid, answer)
+            case ("told_over", str(player), _):
+                self._told_over(player)
+            case ("tell_timeout",):
+                self.passivate()
+
+    def _confirmed(self, tid: str, granted: Any) -> None:
+        """A session answered ``confirm``: no (its ticket is not reserved for this room,
+        which a session that lost its state would say) takes its players' seats out."""
+        s = self.s
+        if s is None or granted is True:
+            return
+        self.runtime.count("confirms_refused")
+        for ticket in s["tickets"]:
+            if ticket["tid"] == tid:
+                for player in ticket["players"]:
+                    self._leave(player)
 
     async def _resume(self) -> None:
         s = self.s
@@ -277,6 +368,8 @@ class Room(ember.Entity):
                 self._start_ticking()
             case "over":
                 await self._finish()
+            case "ended" if s.get("untold"):
+                self._tell_over()
 
     async def _begin(self) -> None:
         s = self.s
@@ -380,9 +473,31 @@ class Room(ember.Entity):
             if rating is not None:
                 ratings[player] = rating
         push = {**result, "ratings": ratings}
-        for player in s["players"]:
-            node.entity("player", player).cast(("match_over", self.key, push))
+        s["push"] = push
         s["phase"] = "ended"
+        s["untold"] = list(s["players"])
         await self.save(s)
         self.runtime.count("matches_over")
-        self.passivate()
+        self._tell_over()
+
+    def _tell_over(self) -> None:
+        """Tell every session not told yet that the match is over; the room passivates
+        once all have answered (or after ``TELL_FOR`` seconds: a session that did not
+        hear it asks the room when its player queues again)."""
+        s = self.s
+        assert s is not None
+        until = time.monotonic() + TELL_FOR
+        for player in s["untold"]:
+            self._tell(player, ("match_over", self.key, s["push"]), ("told_over", player), until)
+        if not s["untold"]:
+            self.passivate()
+        else:
+            self.send_after(TELL_FOR, ("tell_timeout",))
+
+    def _told_over(self, player: str) -> None:
+        s = self.s
+        if s is None or player not in s.get("untold", ()):
+            return
+        s["untold"].remove(player)
+        if not s["untold"]:
+            self.passivate()

@@ -10,15 +10,19 @@ its waiting ticket every ``refresh`` seconds (with its first ``enqueued_at``), s
 a queue that died is refilled within a second. A room takes a ticket only by
 reserving it here (``reserve``, saved before the answer), so two rooms can never
 get the same ticket, and every ticket ends exactly once: matched (``confirm``),
-cancelled or expired.
+cancelled or expired. The room repeats ``confirm`` and ``match_over`` until they
+are answered; a reservation still unconfirmed after ``reservation_check`` seconds is
+looked up in its room (a room that aborted releases it; one that went on confirms
+it), and so is a room still held when the player queues again.
 
 Calls from the gateway (the username is the one it authenticated):
 ``("attach", conn, seat_or_None, rating_or_None)``, ``("queue", ticket, mode,
 region, party)``, ``("party_join", leader)``, ``("cancel", ticket)``; a cast
-``("detach", conn)``. From rooms: the call ``("reserve", tid, room)`` and the casts
-``("confirm", tid, room, info)``, ``("release", tid, room)``,
-``("match_over", room, push)``. Between party members: ``("party_ticket",
-leader, ticket)`` (call) and ``("party_update", ...)`` (cast).
+``("detach", conn)``. From rooms: the calls ``("reserve", tid, room)``,
+``("confirm", tid, room, info)`` (true: the ticket is matched into that room) and
+``("match_over", room, push)``, and the cast ``("release", tid, room)``. Between
+party members: ``("party_ticket", leader, ticket)`` (call) and ``("party_update",
+...)`` (cast).
 """
 
 from __future__ import annotations
@@ -70,6 +74,10 @@ class PlayerSession(ember.Entity):
         ticket = self.s["ticket"]
         if ticket is not None and ticket["owner"] == key and ticket["status"] == "waiting":
             self._schedule_refresh(0.0)
+        if ticket is not None and ticket["owner"] == key and ticket["status"] == "reserved":
+            self.send_after(
+                self.runtime.config.reservation_check, ("check", ticket["tid"], ticket["room"])
+            )
         if self.s["away_since"] is not None:
             left = self.runtime.config.grace - (time.time() - self.s["away_since"])
             self.send_after(max(0.0, left), ("grace", self.s["seat"]))
@@ -157,6 +165,11 @@ class PlayerSession(ember.Entity):
                 return await self._cancel(ticket)
             case ("reserve", str(tid), str(room)):
                 return await self._reserve(tid, room)
+            case ("confirm", str(tid), str(room), dict(info)):
+                return await self._confirm(tid, room, info)
+            case ("match_over", str(room), dict(push)):
+                await self._match_over(room, push)
+                return True
             case ("party_ticket", str(leader), dict(ticket)):
                 return await self._party_ticket(leader, ticket)
             case ("state",):
@@ -198,7 +211,7 @@ class PlayerSession(ember.Entity):
                 self._push(last)  # a retry of a ticket that settled meanwhile
                 return {"ticket": ticket_id, "enqueued_at": None}
             return ("bad_request", f"ticket id {ticket_id} was used already: choose a new one")
-        if current is not None or s["room"] is not None:
+        if current is not None or (s["room"] is not None and not await self._room_over()):
             return ("busy", "this player has a ticket or a room already")
         if self.key in party:
             return ("bad_request", "a party lists its members, not its leader")
@@ -248,7 +261,7 @@ class PlayerSession(ember.Entity):
         s = self.s
         if leader == self.key:
             return ("bad_request", "a player cannot join its own party")
-        if s["ticket"] is not None or s["room"] is not None:
+        if s["ticket"] is not None or (s["room"] is not None and not await self._room_over()):
             return ("busy", "this player has a ticket or a room already")
         s["party_leader"] = leader
         await self._save()
@@ -290,7 +303,49 @@ class PlayerSession(ember.Entity):
         ticket["status"] = "reserved"
         ticket["room"] = room
         await self._save()
+        self.send_after(self.runtime.config.reservation_check, ("check", tid, room))
         return True
+
+    async def _check(self, tid: str, room: str) -> None:
+        """The reservation of ``tid`` for ``room`` is still unconfirmed: ask the room."""
+        ticket = self.s["ticket"]
+        if ticket is None or ticket["tid"] != tid or ticket["status"] != "reserved":
+            return
+        answer = await self._ask_room(room, tid)
+        match answer:
+            case ("confirmed", dict(info)):
+                await self._confirm(tid, room, info)
+            case ("ended", dict(info), dict(push)):
+                await self._confirm(tid, room, info)
+                await self._match_over(room, push)
+            case "released":
+                await self._release(tid, room)
+            case _:  # pending, or no answer
+                self.send_after(self.runtime.config.reservation_check, ("check", tid, room))
+        self.runtime.count("reservations_checked")
+
+    async def _room_over(self) -> bool:
+        """Whether the room this session holds has ended without telling it (its
+        ``match_over`` not heard yet): then it is let go, and true."""
+        s = self.s
+        room, last = s["room"], s["last_outcome"]
+        if room is None or not last or last.get("room") != room["room"]:
+            return room is None
+        match await self._ask_room(room["room"], last["tid"]):
+            case ("ended", _, dict(push)):
+                await self._match_over(room["room"], push)
+            case "released":
+                s["room"] = None
+                await self._save()
+        return s["room"] is None
+
+    async def _ask_room(self, room: str, tid: str) -> Any:
+        try:
+            return await self.runtime.node.entity("room", room).call(
+                ("ticket", tid), timeout=PEER_TIMEOUT
+            )
+        except (ember.CallTimeout, ember.ActorExited):
+            return None
 
     # ---- casts and timers ------------------------------------------------------------------
 
@@ -298,12 +353,8 @@ class PlayerSession(ember.Entity):
         match message:
             case ("detach", conn):
                 await self._detach(conn)
-            case ("confirm", str(tid), str(room), dict(info)):
-                await self._confirm(tid, room, info)
             case ("release", str(tid), str(room)):
                 await self._release(tid, room)
-            case ("match_over", str(room), dict(push)):
-                await self._match_over(room, push)
             case ("party_update", str(tid), outcome, room):
                 await self._party_update(tid, outcome, room)
 
@@ -313,6 +364,8 @@ class PlayerSession(ember.Entity):
                 await self._refresh()
             case ("grace", seat):
                 await self._grace(seat)
+            case ("check", str(tid), str(room)):
+                await self._check(tid, room)
             case ember.Down(ref=ref) if ref == self.s["conn"]:
                 await self._detach(ref)
 
@@ -385,10 +438,12 @@ class PlayerSession(ember.Entity):
                     ("party_update", ticket["tid"], outcome, None)
                 )
 
-    async def _confirm(self, tid: str, room: str, info: dict[str, Any]) -> None:
+    async def _confirm(self, tid: str, room: str, info: dict[str, Any]) -> bool:
+        """Ticket ``tid`` is matched into ``room``: true if it is (now, or already)."""
         ticket = self.s["ticket"]
         if ticket is None or ticket["tid"] != tid or ticket["room"] != room:
-            return  # confirmed already (a resumed room says it again)
+            last = self.s["last_outcome"]  # confirmed already (a room says it again)?
+            return bool(last and last.get("tid") == tid and last.get("room") == room)
         if self.s["room"] is not None:  # cannot happen: a ticket needs no room (counted)
             self.runtime.count("confirmed_while_in_a_room")
         waited = time.time() - ticket["enqueued_at"]
@@ -410,6 +465,7 @@ class PlayerSession(ember.Entity):
             self.runtime.node.entity("player", member).cast(
                 ("party_update", tid, {**base, "tid": tid, "seat": seats[member]}, room)
             )
+        return True
 
     async def _release(self, tid: str, room: str) -> None:
         ticket = self.s["ticket"]

@@ -361,6 +361,21 @@ def test_player_matched_after_its_room_ended_is_in_one_room(ending: str) -> None
     assert summary_of(ledger)["players_in_two_rooms"] == 0
 
 
+def test_outcome_learned_after_its_match_ended_enters_no_room() -> None:
+    """A resume's state gives the last match's end before the last ticket's outcome
+    (both missed while away): the player was in that room and is out of it, so a
+    next match is its only room."""
+    ledger = Ledger(play_ends_at=10.0)
+    submit(ledger, "t1")
+    submit(ledger, "t2")
+    ledger.match_over("ana", "r-1")
+    ledger.ticket_outcome("ana", matched("t1", "r-1"), 1.0)
+    ledger.ticket_outcome("ana", matched("t2", "r-2"), 2.0)
+    summary = summary_of(ledger)
+    assert summary["players_in_two_rooms"] == 0
+    assert summary["tickets_matched"] == 2
+
+
 def test_room_ending_for_one_player_keeps_the_other_in_it() -> None:
     ledger = Ledger(play_ends_at=10.0)
     for ticket in ("t1", "t2", "t3"):

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from game.config import GameConfig
 from game.matcher import DEFAULT_RULES, Rules
 
-FLOAT_FIELDS = ("tick_rate", "seat_deadline", "grace", "ticket_ttl", "refresh", "match_every")
+FLOAT_FIELDS = (
+    "tick_rate",
+    "seat_deadline",
+    "grace",
+    "ticket_ttl",
+    "refresh",
+    "reservation_check",
+    "match_every",
+)
 INT_FIELDS = ("broadcast_every", "snapshot_every", "match_ticks", "pool_limit")
 ALL_FIELDS = (*FLOAT_FIELDS, *INT_FIELDS, "rules")
 
@@ -65,6 +73,7 @@ CONFIGS = st.builds(
     grace=POSITIVE,
     ticket_ttl=POSITIVE,
     refresh=POSITIVE,
+    reservation_check=POSITIVE,
     match_every=POSITIVE,
     pool_limit=st.integers(min_value=1, max_value=10**6),
     rules=st.builds(

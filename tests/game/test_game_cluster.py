@@ -207,3 +207,63 @@ async def test_the_game_on_postgresql(postgres_databases: Databases, http: Http)
     async with GameCluster(storage=dsn, scrypt_n=TEST_SCRYPT_N) as game:
         await update_config(game.client, match_ticks=SHORT_MATCH_TICKS)
         await duel_played(game.ws_urls, http, level=2, region="us")
+
+
+async def synced_ticket(player: Player) -> dict[str, Any] | None:
+    """The player's ticket as its session holds it now (a ``sync`` request)."""
+    reply = await player.ok("sync")
+    ticket: dict[str, Any] | None = reply["state"]["ticket"]
+    return ticket
+
+
+async def test_a_reservation_its_room_never_confirms_goes_back_to_waiting(
+    game_cluster: GameCluster, http: Http
+) -> None:
+    """A room that reserved a ticket and was never heard of again (its confirm, or
+    its release, lost with a node): the session asks the room, which does not have
+    the ticket, and the ticket waits again; nothing is stuck, nothing lost."""
+    await update_config(game_cluster.client, reservation_check=0.5)
+    ana = http.player(name("ana"))
+    await ana.sign_up(game_cluster.ws_urls[0])
+    await ana.ok("queue", ticket="t1", mode="squad", region="asia")  # nobody to match
+    session = game_cluster.client.entity("player", ana.username)
+    granted = await session.call(("reserve", f"{ana.username}/t1", "r-0ghost0"), timeout=5.0)
+    assert granted is True
+    ticket = await synced_ticket(ana)
+    assert ticket is not None
+    assert ticket["status"] == "reserved"
+    async with asyncio.timeout(20.0):
+        while ticket is not None and ticket["status"] != "waiting":
+            await asyncio.sleep(0.2)  # a poll of the server's state, by the client's protocol
+            ticket = await synced_ticket(ana)
+    await ana.ok("cancel", ticket="t1")
+    assert (await matched(ana, "t1"))["status"] == "cancelled"
+
+
+async def test_a_room_answers_for_its_tickets_after_its_match_ended(
+    game_cluster: GameCluster, http: Http
+) -> None:
+    """What a session asks a room about a reservation: an ended room gives the match
+    and its result (so a session that missed both catches up), a ticket it never had
+    is released."""
+    urls = game_cluster.ws_urls
+    ana, bob = http.player(name("ana")), http.player(name("bob"))
+    await ana.sign_up(urls[0])
+    await bob.sign_up(urls[1])
+    for player in (ana, bob):
+        await player.ok("queue", ticket="t1", mode="duel", region="us")
+    a, b = await matched(ana, "t1"), await matched(bob, "t1")
+    over, _ = await asyncio.gather(
+        ana.play(str(a["room"]), str(a["seat"])), bob.play(str(b["room"]), str(b["seat"]))
+    )
+    room = game_cluster.client.entity("room", str(a["room"]))
+    answer = await room.call(("ticket", f"{ana.username}/t1"), timeout=5.0)
+    assert answer[0] == "ended"
+    info, push = answer[1], answer[2]
+    assert sorted(info["players"]) == sorted([ana.username, bob.username])
+    assert info["seats"][ana.username] == a["seat"]
+    assert push["scores"] == over["scores"]
+    assert await room.call(("ticket", "nobody/t9"), timeout=5.0) == "released"
+    state = (await ana.ok("sync"))["state"]
+    assert state["room"] is None
+    assert state["last_match"]["room"] == a["room"]

@@ -52,6 +52,10 @@ VALID = {
         {"type": "resume", "id": 3, "token": "t.m", "seat": "s"},
         Request("resume", 3, {"token": "t.m", "seat": "s"}),
     ),
+    "sync": (
+        {"type": "sync", "id": 9},
+        Request("sync", 9, {}),
+    ),
     "queue": (
         {
             "type": "queue",

@@ -175,6 +175,21 @@ async function queue() {
   $("ticket").textContent = `${ticket}: waiting (${fields.mode}, ${fields.region})`;
 }
 
+// A push is sent at most once (one sent as its node is lost can be lost): while a
+// ticket waits, ask the session for its state every 10 s and take what we missed.
+const SYNC_EVERY_MS = 10000;
+
+async function syncWhileWaiting() {
+  if (!session.ticket || !session.token || !session.socket) return;
+  if (session.socket.readyState !== WebSocket.OPEN) return;
+  try {
+    const reply = await request("sync", {});
+    applyState(reply.state);
+  } catch (error) {
+    log(`sync: ${error.message}`);
+  }
+}
+
 async function cancel() {
   requireLogin();
   if (!session.ticket) throw new Error("no ticket to cancel");
@@ -343,3 +358,4 @@ button("cancel", cancel);
 button("party-join", joinParty);
 document.addEventListener("keydown", onKey);
 connect(session.url);
+setInterval(syncWhileWaiting, SYNC_EVERY_MS);
