@@ -28,7 +28,11 @@ RESULTS = Path(__file__).parent / "results" / "game.md"
 
 def targets(s: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(target, measured, met) for each of issue 10's targets."""
-    ttm = s["time_to_match_by_stage"].get("0") or {}
+    ttm = s.get("time_to_match_once_available_s") or {}
+    raw = s["time_to_match_by_stage"].get("0") or {}
+    rolling = [e for e in s["chaos"] if e["action"] == "rolling_restart" and "reconnects" in e]
+    rolling_over = sum(e["reconnects_over_grace"] for e in rolling)
+    rolling_p99 = max((e["reconnect_gap_p99_s"] or 0 for e in rolling), default=None)
     resume = s.get("room_resume_gap_s") or {}
     kills, pauses = s.get("node_kills", 0), s.get("node_pauses", 0)
     drains = s.get("node_drains", 0)
@@ -45,7 +49,9 @@ def targets(s: dict[str, Any]) -> list[tuple[str, str, bool]]:
         ),
         (
             "time-to-match p99 under 2 s with a full match available (stage 0)",
-            f"p50 {ttm.get('p50')} s, p99 {ttm.get('p99')} s ({ttm.get('count', 0)} tickets)",
+            f"from the match's last ticket: p50 {ttm.get('p50')} s, p99 {ttm.get('p99')} s "
+            f"({ttm.get('count', 0)} tickets); from each queue request: p50 {raw.get('p50')} s, "
+            f"p99 {raw.get('p99')} s",
             (ttm.get("p99") or 99) < 2.0,
         ),
         (
@@ -71,10 +77,13 @@ def targets(s: dict[str, Any]) -> list[tuple[str, str, bool]]:
             s["ticks_rolled_back_max"] <= 20,
         ),
         (
-            "no client disconnected longer than the grace period (10 s)",
-            f"reconnect gap p99 {s['reconnect_gap_p99_s']} s, "
-            f"{s['reconnect_failures']} not back in time",
-            s["reconnect_failures"] == 0 and (s["reconnect_gap_p99_s"] or 0) < 10.0,
+            "a rolling restart of every node with no client disconnected longer than the "
+            "grace period (10 s)",
+            f"during the rolling restart: {sum(e['reconnects'] for e in rolling)} reconnects, "
+            f"gap p99 {rolling_p99} s, {rolling_over} over the grace; over the whole run "
+            f"(SIGKILLs too): gap p99 {s['reconnect_gap_p99_s']} s, "
+            f"{s['reconnect_failures']} players not back in time",
+            bool(rolling) and rolling_over == 0,
         ),
     ]
 
@@ -102,7 +111,8 @@ def render(summary: dict[str, Any], command: str, when: str) -> str:
     for key in (
         "matches", "tickets_submitted", "tickets_matched", "tickets_cancelled",
         "tickets_expired", "time_to_match_s", "skill_spread", "cross_region_share",
-        "room_resumes", "reconnects", "actor_kills", "unplanned_node_restarts",
+        "room_resumes", "reconnects", "syncs", "outcomes_from_sync", "actor_kills",
+        "unplanned_node_restarts",
     ):  # fmt: skip
         lines.append(f"| {key} | {json.dumps(summary.get(key))} |")
     lines.append("")

@@ -275,6 +275,7 @@ class Ledger:
         self._ticks_rolled_back_max = 0
         self._dropped_at: dict[str, float] = {}
         self._reconnect_gaps: list[float] = []
+        self._reconnect_log: list[tuple[float, float]] = []  # (dropped at, gap)
         self._reconnect_failed: set[str] = set()
         self._errors: Counter[str] = Counter()
         self._counts: Counter[str] = Counter()
@@ -308,6 +309,7 @@ class Ledger:
             return
         gap = at - dropped_at
         self._reconnect_gaps.append(gap)
+        self._reconnect_log.append((round(dropped_at, 3), round(gap, 3)))
         if gap > self._grace:
             self._reconnect_failed.add(player)
 
@@ -504,12 +506,15 @@ class Ledger:
                                     for them, plus tickets matched into two rooms
         time_to_match_s             p50/p95/p99, queue request to the matched push
         time_to_match_by_stage      {stage: count, p50/p95/p99}
+        time_to_match_once_available_s  stage-0 matches: from the last of its tickets sent
+                                    to each matched push (count, p50/p95/p99)
         skill_spread                p50/max of the matches' ``spread``
         cross_region_share          share of matches with more than one region
         room_resumes                rooms whose epoch changed while a bot watched
         room_resume_gap_s           p50/p99, last push of an epoch to the first of the next
         ticks_rolled_back_max       largest drop of ``tick`` across an epoch change
         reconnects                  resumes after a drop; reconnect_gap_p99_s their gap
+        reconnect_log               [dropped at (the monotonic clock, s), gap] of each
         reconnect_failures          players not back within the grace period (or never)
         client_messages_per_s       messages sent and received during the play time, per s
         matches_over                rooms with a ``match_over``; matches_unfinished: without
@@ -562,6 +567,7 @@ class Ledger:
             + sum(len(r.rooms) > 1 for r in self._tickets.values()),
             "time_to_match_s": _percentiles(self._waits(), 50, 95, 99),
             "time_to_match_by_stage": self._waits_by_stage(),
+            "time_to_match_once_available_s": self._waits_once_available(),
             "skill_spread": self._skill_spread(),
             "cross_region_share": (
                 round(sum(len(m.regions) > 1 for m in matches) / len(matches), 4)
@@ -574,6 +580,7 @@ class Ledger:
             "drops": counts["drops"],
             "reconnects": len(self._reconnect_gaps),
             "reconnect_gap_p99_s": _round(percentile(self._reconnect_gaps, 99)),
+            "reconnect_log": self._reconnect_log,
             "reconnect_failures": len(self._reconnect_failed | self._dropped_at.keys()),
             "moved": counts["moved"],
             "connect_failures": counts["connect_failures"],
@@ -594,6 +601,21 @@ class Ledger:
 
     def _waits(self) -> list[float]:
         return [r.outcome_at - r.submitted_at for r in self._matched()]
+
+    def _waits_once_available(self) -> dict[str, Any]:
+        """Per stage-0 match, for each of its tickets: from the moment the match could be
+        made (its last ticket sent) to the ``matched`` push. Earlier waiting is waiting
+        for a partner, not the matchmaker's time; for wider stages the windows' widening
+        is the wait, so only stage 0 has a clean "available" moment."""
+        rooms: defaultdict[str, list[_TicketRecord]] = defaultdict(list)
+        for record in self._matched():
+            if record.stage == 0 and len(record.rooms) == 1:
+                rooms[next(iter(record.rooms))].append(record)
+        waits: list[float] = []
+        for records in rooms.values():
+            available_at = max(r.submitted_at for r in records)
+            waits.extend(max(0.0, r.outcome_at - available_at) for r in records)
+        return {"count": len(waits), **_percentiles(waits, 50, 95, 99)}
 
     def _waits_by_stage(self) -> dict[str, dict[str, Any]]:
         by_stage: defaultdict[str, list[float]] = defaultdict(list)

@@ -18,6 +18,16 @@ from .matcher import DEFAULT_RULES, Rules
 
 __all__ = ["GameConfig"]
 
+DURATIONS = (
+    "tick_rate",
+    "seat_deadline",
+    "grace",
+    "ticket_ttl",
+    "refresh",
+    "reservation_check",
+    "match_every",
+)  # the settings that are numbers > 0 (a rate, or seconds)
+
 
 @dataclass(frozen=True, slots=True)
 class GameConfig:
@@ -41,15 +51,7 @@ class GameConfig:
     rules: Rules = field(default_factory=lambda: DEFAULT_RULES)
 
     def __post_init__(self) -> None:
-        for name in (
-            "tick_rate",
-            "seat_deadline",
-            "grace",
-            "ticket_ttl",
-            "refresh",
-            "reservation_check",
-            "match_every",
-        ):
+        for name in DURATIONS:
             value = getattr(self, name)
             if (
                 isinstance(value, bool)
@@ -94,15 +96,7 @@ class GameConfig:
                 values["rules"] = Rules.from_dict({**self.rules.to_dict(), **rules})
             else:
                 raise ValueError(f"game config rules must be a mapping, not {rules!r}")
-        for name in (
-            "tick_rate",
-            "seat_deadline",
-            "grace",
-            "ticket_ttl",
-            "refresh",
-            "reservation_check",
-            "match_every",
-        ):
+        for name in DURATIONS:
             if isinstance(values.get(name), int) and not isinstance(values.get(name), bool):
                 values[name] = float(values[name])
         return dataclasses.replace(self, **values)

@@ -30,7 +30,9 @@ from typing import Any
 import ember
 
 from .app import update_config
+from .bots import percentile
 from .cluster import GameCluster, environment
+from .config import GameConfig
 
 __all__ = ["Event", "GameOptions", "main", "options_from", "plan", "run_game"]
 
@@ -65,6 +67,8 @@ class Event:
     action: str  # kill_actor, sigkill, sigstop, drain, rolling_restart, config
     target: str = ""  # a node name, or an entity kind for kill_actor
     done: dict[str, Any] = field(default_factory=dict)
+    began: float = 0.0  # time.monotonic() when it was struck, and when it was done
+    ended: float = 0.0
 
     def describe(self) -> str:
         return f"t+{self.at:5.1f}s  {self.action:<15} {self.target}"
@@ -109,11 +113,13 @@ class Chaos:
             if delay > 0:
                 await asyncio.sleep(delay)
             late = time.monotonic() - started - event.at
+            event.began = time.monotonic()
             try:
                 await self.strike(event)
             except Exception as failure:  # a fault that could not be done is reported, not hidden
                 event.done["error"] = f"{type(failure).__name__}: {failure}"
-            event.done["done_at_s"] = round(time.monotonic() - started, 1)
+            event.ended = time.monotonic()
+            event.done["done_at_s"] = round(event.ended - started, 1)
             print(f"  chaos {event.describe()}  {_short(event.done)}", flush=True)
             if late > 5:
                 print(f"  (that fault began {late:.0f} s late: the one before took long)")
@@ -275,8 +281,11 @@ async def _run(
     summary.update(chaos.counts)
     summary["unplanned_node_restarts"] = chaos.restarts
     summary["seed"] = seed
+    reconnects = summary.pop("reconnect_log", [])
     summary["chaos"] = [
-        {"at_s": round(e.at, 1), "action": e.action, "target": e.target, **e.done} for e in events
+        {"at_s": round(e.at, 1), "action": e.action, "target": e.target, **e.done}
+        | _reconnects_during(e, reconnects)
+        for e in events
     ]
     summary["server"] = {
         "counters_since_last_restart": counters,
@@ -284,6 +293,29 @@ async def _run(
     }
     summary["wall_s"] = round(time.monotonic() - started_at, 1)
     return summary
+
+
+NODE_FAULTS = ("sigkill", "sigstop", "drain", "rolling_restart")
+SETTLE_S = 2.0  # a drop this long after a node fault was done is still its doing
+
+
+def _reconnects_during(event: Event, reconnects: list[list[float]]) -> dict[str, Any]:
+    """For a node fault: the bots' reconnects whose drop fell within it (from its
+    start to ``SETTLE_S`` after it was done), their gap p99, and how many took longer
+    than the grace period (the rolling restart's target: none)."""
+    if event.action not in NODE_FAULTS or not event.ended:
+        return {}
+    gaps = [gap for at, gap in reconnects if event.began <= at <= event.ended + SETTLE_S]
+    grace = GameConfig().grace
+    return {
+        "reconnects": len(gaps),
+        "reconnect_gap_p99_s": _round(percentile(gaps, 99)),
+        "reconnects_over_grace": sum(gap > grace for gap in gaps),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def report(summary: dict[str, Any]) -> list[str]:

@@ -487,3 +487,29 @@ def test_errors_are_counted_per_code() -> None:
     for code in ("username_taken", "too_late", "username_taken"):
         ledger.error(code)
     assert summary_of(ledger)["errors"] == {"too_late": 1, "username_taken": 2}
+
+
+def test_time_to_match_once_available_counts_from_the_last_ticket_of_a_match() -> None:
+    ledger = Ledger(play_ends_at=100.0)
+    submit(ledger, "a1", owner="ana", at=1.0)
+    submit(ledger, "b1", owner="bo", at=5.0)  # the match was possible from here
+    submit(ledger, "c1", owner="cy", at=2.0)  # a stage-1 match: not counted
+    ledger.ticket_outcome("ana", matched("a1", "r-1"), 5.5)
+    ledger.ticket_outcome("bo", matched("b1", "r-1"), 6.0)
+    ledger.ticket_outcome("cy", matched("c1", "r-2", stage=1), 9.0)
+    summary = summary_of(ledger)
+    assert summary["time_to_match_once_available_s"] == {
+        "count": 2,
+        "p50": 0.5,
+        "p95": 1.0,
+        "p99": 1.0,
+    }
+    assert summary["time_to_match_by_stage"]["0"]["p99"] == 4.5  # ana, from her own queue
+
+
+def test_reconnect_log_gives_each_drop_time_and_gap() -> None:
+    ledger = Ledger(play_ends_at=100.0)
+    ledger.dropped("ana", 10.0)
+    ledger.dropped("ana", 10.5)  # the same drop: the first time counts
+    ledger.resumed("ana", 12.0)
+    assert summary_of(ledger)["reconnect_log"] == [(10.0, 2.0)]
