@@ -45,6 +45,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.entities
 	$(BIN)/python -m bench.game
+	$(BIN)/python -m bench.observability
 	$(BIN)/python -m bench
 
 clean:

@@ -195,6 +195,7 @@ def _targets(cells: list[dict[str, Any]]) -> list[str]:
 
 ENTITIES = Path(__file__).parent / "results" / "entities.md"
 GAME = Path(__file__).parent / "results" / "game.md"
+OBSERVABILITY = Path(__file__).parent / "results" / "observability.md"
 
 
 def render(results: dict[str, Any]) -> str:
@@ -236,4 +237,6 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", ENTITIES.read_text().rstrip()]
     if GAME.is_file():  # written by `python -m bench.game` (make bench runs it first)
         lines += ["", GAME.read_text().rstrip()]
+    if OBSERVABILITY.is_file():  # written by `python -m bench.observability` (make bench too)
+        lines += ["", OBSERVABILITY.read_text().rstrip()]
     return "\n".join(lines).rstrip() + "\n"

@@ -15,7 +15,6 @@ Run it with ``python examples/counter.py`` (``ember demo`` runs it too). It show
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from typing import Any
 
@@ -127,9 +126,8 @@ async def main() -> None:
         print(f"  its name is free again: node.whereis('counter') -> {node.whereis('counter')}")
         print("node.statistics():")
         stats = node.statistics()
-        for field in dataclasses.fields(stats):
-            value = getattr(stats, field.name)
-            print(f"  {field.name:<18}{value:>3}  {STATISTICS_MEANING.get(field.name, '')}")
+        for name, meaning in STATISTICS_MEANING.items():
+            print(f"  {name:<18}{getattr(stats, name):>3}  {meaning}")
 
 
 if __name__ == "__main__":

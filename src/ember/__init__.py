@@ -24,6 +24,7 @@ runtime control of supervisors and ``ember.testing`` for tests); see docs/concep
 from . import actors, cluster, supervisors
 from ._event_loop import run
 from ._exports import present
+from ._node import open_http_port
 from .actors import (
     NO_REPLY,
     Actor,
@@ -51,7 +52,7 @@ from .actors import (
     is_clean,
 )
 from .cluster import NodeDown, NodeUp
-from .entities import Entity, EntityRef, Fenced, Node
+from .entities import Entity, EntityRef, Fenced, Node, install_http_port
 from .supervisors import Application, ChildSpec, DynamicSupervisor, Supervisor
 
 __version__ = "0.1.0"
@@ -93,6 +94,9 @@ __all__ = [
     "is_clean",
     "run",
 ]
+
+install_http_port(open_http_port)  # ember.Node(http=...): ember.web, imported when asked for
+del install_http_port, open_http_port
 
 present("ember.actors", actors.__dict__, actors.__all__)
 present("ember.supervisors", supervisors.__dict__, supervisors.__all__)

@@ -46,7 +46,7 @@ def test_actor_layer_imports_only_the_standard_library() -> None:
 NOT_A_LAYER = {"ember._exports"}
 
 
-@pytest.mark.parametrize("layer", ["supervisors", "cluster", "entities", "testing", "cli"])
+@pytest.mark.parametrize("layer", ["supervisors", "cluster", "entities", "testing", "web", "cli"])
 def test_layer_uses_only_public_api_of_layers_below(layer: str) -> None:
     private = [
         (path.name, module)
@@ -60,7 +60,7 @@ def test_layer_uses_only_public_api_of_layers_below(layer: str) -> None:
 
 def test_every_package_is_under_a_layer_rule() -> None:
     packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
-    assert packages == {"actors", "supervisors", "cluster", "entities", "testing", "cli"}
+    assert packages == {"actors", "supervisors", "cluster", "entities", "testing", "web", "cli"}
 
 
 def test_import_linter_contracts_are_kept() -> None:

@@ -27,6 +27,7 @@ from ._info import ActorInfo
 from ._node import LocalNode
 from ._reasons import Crash, is_clean, is_normal
 from ._ref import CALL, CAST, INFO, ActorRef
+from ._report_log import Report, ReportLog
 from ._stats import NodeStatistics
 from ._timers import Timer
 from ._transport import Transport
@@ -57,6 +58,8 @@ __all__ = [
     "NotAnActor",
     "NotInActor",
     "ReplySink",
+    "Report",
+    "ReportLog",
     "SpawnFailed",
     "Timer",
     "Transport",

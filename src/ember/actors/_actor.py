@@ -63,12 +63,18 @@ class Actor:
       also be set on the instance (``self.trap_exits = True`` in ``init``).
     - ``mailbox_limit`` (``None``: the node's default): the most messages that
       may wait in the mailbox; more are dropped and counted.
+    - ``introspect`` (``True``): whether operators may see a repr of this actor's
+      attributes (``node.info(ref, state=True)``, ``node.describe``, the
+      observer page). Set it to ``False`` on an actor that holds secrets (keys,
+      passwords, tokens): its state is never shown; its runtime facts (links,
+      mailbox depth, messages handled) still are.
     """
 
     __slots__ = ("__dict__", "_ember_cell")
 
     trap_exits: bool = False
     mailbox_limit: int | None = None
+    introspect: bool = True
 
     # ---- callbacks -------------------------------------------------------
 

@@ -1,24 +1,44 @@
 """``node.info(ref)``: one live actor described, as OTP's ``process_info``.
 
-A snapshot, cheap to take (no copy of the mailbox, no repr of the actor's
-state), for operators and tests: what an actor is tied to (links, monitors
-both ways), how much is waiting for it (messages, calls, timers) and what it
-is doing.
+A snapshot, cheap to take (no copy of the mailbox; a repr of the actor's
+state only when asked for, bounded), for operators and tests: what an actor is
+tied to (links, monitors both ways), how much is waiting for it (messages,
+calls, timers), how much it has done, and what it is doing.
+
+An actor class that sets ``introspect = False`` never has its state shown
+(``state`` stays None), for actors that hold secrets; the rest of its info,
+the runtime's own, is shown as for any actor.
 """
 
 from __future__ import annotations
 
+import heapq
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
-from ._lifecycle import EXITING, STARTING
+from ._errors import InvalidArgument
+from ._lifecycle import DEAD, EXITING, STARTING
 
 if TYPE_CHECKING:
     from ._lifecycle import ActorCell
     from ._ref import ActorRef
 
-__all__ = ["ActorInfo", "describe"]
+__all__ = ["BUSIEST_BY", "STATE_LIMIT", "ActorInfo", "busiest", "describe", "state_repr"]
+
+STATE_LIMIT: Final = 2048
+"""The most characters of an actor's state ``node.info(ref, state=True)`` shows."""
+
+BUSIEST_BY: Final = ("mailbox", "messages")
+"""What ``node.busiest_actors`` may rank by."""
+
+_state = reprlib.Repr()
+_state.maxlevel = 3
+_state.maxdict = 20
+_state.maxlist = _state.maxtuple = _state.maxset = _state.maxfrozenset = _state.maxdeque = 20
+_state.maxstring = 200
+_state.maxother = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +57,12 @@ class ActorInfo:
       with ``NO_REPLY``).
     - ``timers``: its pending ``send_after`` timers.
     - ``trap_exits``: whether it traps exits.
+    - ``messages``: messages it has handled so far (handed to a handler), counted
+      when it goes idle and every 1024 messages while it is busy; sample it twice
+      for a rate.
+    - ``state``: a bounded repr of its attributes (``reprlib``, at most
+      ``STATE_LIMIT`` = 2048 characters), when asked for (``state=True``) and
+      its class allows it (``introspect``, default True); else None.
     """
 
     ref: ActorRef
@@ -50,14 +76,26 @@ class ActorInfo:
     calls_waiting: int
     timers: int
     trap_exits: bool
+    messages: int = 0
+    state: str | None = None
 
 
 def _ordered(refs: Iterable[ActorRef]) -> tuple[ActorRef, ...]:
     return tuple(sorted(refs, key=lambda ref: (ref.node, ref.incarnation, ref.id)))
 
 
-def describe(cell: ActorCell) -> ActorInfo:
-    """The ``ActorInfo`` of a live cell."""
+def state_repr(actor: Any) -> str | None:
+    """A bounded repr of ``actor``'s own attributes, or None if its class sets
+    ``introspect = False``. A ``__repr__`` that raises shows as reprlib shows it."""
+    if actor is None or not getattr(actor, "introspect", True):
+        return None
+    attributes = getattr(actor, "__dict__", {})
+    text = _state.repr(dict(attributes))
+    return text if len(text) <= STATE_LIMIT else text[: STATE_LIMIT - 3] + "..."
+
+
+def describe(cell: ActorCell, *, state: bool = False) -> ActorInfo:
+    """The ``ActorInfo`` of a live cell; with ``state``, its bounded state repr too."""
     actor = cell.actor
     cls = type(actor)
     if cell.state is STARTING:
@@ -80,4 +118,29 @@ def describe(cell: ActorCell) -> ActorInfo:
         calls_waiting=len(cell.calls or ()),
         timers=len(cell.timers or ()),
         trap_exits=bool(actor is not None and actor.trap_exits),
+        messages=cell.handled,
+        state=state_repr(actor) if state else None,
     )
+
+
+def busiest(cells: Iterable[ActorCell], limit: int, by: str) -> list[ActorInfo]:
+    """The ``limit`` live cells with the most messages waiting (``by="mailbox"``) or
+    handled (``by="messages"``), most first, as ``ActorInfo`` (without state).
+    One pass over the cells: O(n log limit).
+
+    Raises:
+        InvalidArgument: ``limit`` is not a whole number >= 0, or ``by`` is unknown.
+    """
+    if type(limit) is not int or limit < 0:
+        raise InvalidArgument(f"limit must be a whole number >= 0, not {limit!r}")
+    if by == "mailbox":
+        top = heapq.nlargest(limit, _live(cells), key=lambda cell: len(cell.mailbox or ()))
+    elif by == "messages":
+        top = heapq.nlargest(limit, _live(cells), key=lambda cell: cell.handled)
+    else:
+        raise InvalidArgument(f"by must be one of {', '.join(BUSIEST_BY)}, not {by!r}")
+    return [describe(cell) for cell in top]
+
+
+def _live(cells: Iterable[ActorCell]) -> Iterable[ActorCell]:
+    return (cell for cell in cells if cell.state is not DEAD)

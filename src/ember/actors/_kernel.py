@@ -32,8 +32,9 @@ from ._gc import GcPolicy
 from ._lifecycle import DEAD, ActorCell
 from ._links import LinkGraph
 from ._names import NameRegistry
-from ._reasons import Crash
+from ._reasons import Crash, reason_class
 from ._ref import CALL, INFO, ActorRef
+from ._report_log import ReportLog
 from ._reports import report_slow_handler
 from ._slow_handlers import LoopWatch
 from ._stats import Counters
@@ -68,6 +69,7 @@ class Kernel:
         "names",
         "node",
         "nowhere",
+        "reports",
         "slow_threshold",
         "stats",
         "transport",
@@ -88,6 +90,7 @@ class Kernel:
         self.cells: dict[int, ActorCell] = {}
         self.names = NameRegistry()
         self.stats = Counters()
+        self.reports = ReportLog(node.name)
         self.links = LinkGraph(self)
         self.endpoint = TransportEndpoint(self)
         self.nowhere = Unreachable(self.endpoint)
@@ -196,6 +199,7 @@ class Kernel:
             bucket = caller._bucket  # _unbucket inlined (bench: call)
             if bucket is not None:
                 bucket.pop(caller, None)
+            self.stats.call_took(time.monotonic() - now)
 
     async def _call_through(
         self, transport: Transport, ref: ActorRef, message: Any, deadline: float, now: float
@@ -211,6 +215,7 @@ class Kernel:
         finally:
             transport.end_call(ref, call_id)
             waiting._unbucket()
+            self.stats.call_took(time.monotonic() - now)
 
     def forward_call(self, caller: Caller, ref: ActorRef, message: Any) -> None:
         """``caller.forward``: see ``Caller.forward`` for the contract."""
@@ -290,6 +295,9 @@ class Kernel:
         stats.exited += 1
         if isinstance(reason, Crash):
             stats.crashes += 1
+        exits = stats.exits
+        kind = reason_class(reason)
+        exits[kind] = exits.get(kind, 0) + 1
         if self.gc is not None:
             self.gc.ended()
 
@@ -312,4 +320,5 @@ class Kernel:
         held = self._slow_watch.held(started, ended)
         if held > self.slow_threshold:
             self.stats.slow_handlers += 1
-            report_slow_handler(cell.actor, cell.names[0] if cell.names else None, message, held)
+            name = cell.names[0] if cell.names else None
+            report_slow_handler(self.reports, cell.actor, name, message, held)

@@ -68,6 +68,7 @@ class ActorCell:
         "actor",
         "calls",
         "exit_reason",
+        "handled",
         "interrupted",
         "kernel",
         "limit",
@@ -92,6 +93,9 @@ class ActorCell:
         self.exit_reason: Any = ALIVE
         self.interrupted = False
         self.active = False
+        # Messages handled so far (node.info's ``messages``): added when the receive
+        # loop goes idle or yields (every 1024 messages), not per message.
+        self.handled = 0
         # While starting, ``task`` is the spawner's task, so that messages queue up
         # without waking a receive loop; spawn clears it once init has returned.
         self.task: asyncio.Task[None] | None = asyncio.current_task()
@@ -212,6 +216,7 @@ class ActorCell:
                     kernel.check_slow(self, item[1], started, ended)
                 started = ended
                 if not handled & _YIELD_EVERY:
+                    self.handled += _YIELD_EVERY + 1  # counted per batch (bench: one_way)
                     await asyncio.sleep(0)
                     started = clock()
             item = None
@@ -225,6 +230,7 @@ class ActorCell:
             self._crashed(exc, item)
         finally:
             self.active = False
+            self.handled += handled & _YIELD_EVERY  # the rest since the last batch
         if self.state is DEAD:
             return
         if self.exit_reason is ALIVE:
@@ -243,7 +249,8 @@ class ActorCell:
         crash = Crash.from_exception(exc)
         during = "init" if self.state is STARTING else _handler_name(item)
         actor = self.actor
-        report_crash(actor, self.names[0] if self.names else None, crash, during, _body(item))
+        name = self.names[0] if self.names else None
+        report_crash(self.kernel.reports, actor, name, crash, during, _body(item))
         if not self.interrupted:
             self.exit_reason = crash
 
@@ -263,7 +270,8 @@ class ActorCell:
                 _uncancel()
             except BaseException as exc:  # a crash in terminate becomes the reason
                 crash = Crash.from_exception(exc)
-                report_crash(actor, self.names[0] if self.names else None, crash, "terminate", None)
+                name = self.names[0] if self.names else None
+                report_crash(self.kernel.reports, actor, name, crash, "terminate", None)
                 reason = crash
         if self.state is not DEAD:
             self.kernel.finish(self, reason)

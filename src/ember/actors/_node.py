@@ -23,11 +23,12 @@ from ._arguments import check_node_name, check_positive_int, check_seconds
 from ._current import CURRENT
 from ._endpoint import TransportEndpoint
 from ._errors import EmberError, InvalidArgument, NodeNotRunning, SpawnFailed
-from ._info import ActorInfo, describe
+from ._info import ActorInfo, busiest, describe
 from ._kernel import Kernel
 from ._lifecycle import ALIVE, DEAD, RUNNING, STARTING, ActorCell
 from ._reasons import NORMAL, SHUTDOWN, Crash
 from ._ref import FAULT, ActorRef
+from ._report_log import ReportLog
 from ._reports import report_crash
 from ._stats import NodeStatistics
 from ._transport import Transport
@@ -185,7 +186,7 @@ class LocalNode:
             reason = exc.exit_reason if isinstance(exc, EmberError) else None
             if reason is None:  # a crash (else the error names the reason: not a crash)
                 reason = Crash.from_exception(exc)
-                report_crash(actor, name, reason, "init", args)
+                report_crash(kernel.reports, actor, name, reason, "init", args)
             self._abandon_start(cell, reason)
             raise SpawnFailed(reason) from exc
         finally:
@@ -343,15 +344,39 @@ class LocalNode:
         cell = CURRENT.get()
         return None if cell is None or cell.kernel is not self._kernel else cell.ref
 
-    def actors(self) -> list[ActorRef]:
-        """The refs of every live local actor, oldest first."""
-        return [cell.ref for cell in self._kernel.cells.values() if cell.state is not DEAD]
+    def actors(self, cls: type[Actor] | None = None) -> list[ActorRef]:
+        """The refs of every live local actor, oldest first; with ``cls``, only those
+        that are instances of ``cls`` (or of a subclass)."""
+        cells = self._kernel.cells.values()
+        if cls is None:
+            return [cell.ref for cell in cells if cell.state is not DEAD]
+        return [c.ref for c in cells if c.state is not DEAD and isinstance(c.actor, cls)]
 
-    def info(self, ref: ActorRef) -> ActorInfo | None:
+    def info(self, ref: ActorRef, *, state: bool = False) -> ActorInfo | None:
         """A snapshot of the live local actor ``ref`` (OTP's ``process_info``), or None if
-        ``ref`` is not a live actor of this node."""
+        ``ref`` is not a live actor of this node.
+
+        With ``state=True`` it carries a bounded repr of the actor's attributes (at most
+        2048 characters), unless the actor's class sets ``introspect = False``.
+        """
         cell = self._kernel.local_cell(ref)
-        return None if cell is None or cell.state is DEAD else describe(cell)
+        return None if cell is None or cell.state is DEAD else describe(cell, state=state)
+
+    def busiest_actors(self, limit: int = 10, *, by: str = "mailbox") -> list[ActorInfo]:
+        """The ``limit`` live local actors with the most messages waiting
+        (``by="mailbox"``) or handled so far (``by="messages"``), most first (the
+        oldest first among equals), without their state. One pass over the actors.
+
+        Raises:
+            InvalidArgument: ``limit`` is not a whole number >= 0, or ``by`` is another value.
+        """
+        return busiest(self._kernel.cells.values(), limit, by)
+
+    @property
+    def reports(self) -> ReportLog:
+        """This node's recent crash and supervisor reports, as records, and its
+        counts of each (see ``ReportLog``)."""
+        return self._kernel.reports
 
     def is_alive(self, ref: ActorRef) -> bool:
         """True if ``ref`` is a live actor of this node."""

@@ -110,6 +110,23 @@ def is_clean(reason: Any) -> bool:
     return type(reason) is tuple and len(reason) == 2 and reason[0] == SHUTDOWN
 
 
+def reason_class(reason: Any) -> str:
+    """A bounded name for a reason, for counting: ``"normal"``, ``"shutdown"`` (either
+    form), ``"killed"``, ``"noproc"``, ``"noconnection"``, ``"crash"`` or ``"other"``."""
+    if type(reason) is Crash:
+        return "crash"
+    if type(reason) is str:
+        return reason if reason in _CLASSES else "other"
+    if type(reason) is tuple and len(reason) == 2 and reason[0] == SHUTDOWN:
+        return SHUTDOWN
+    return "other"
+
+
+_CLASSES: Final = frozenset({NORMAL, SHUTDOWN, KILLED, NOPROC, NOCONNECTION})
+REASON_CLASSES: Final = ("normal", "shutdown", "killed", "noproc", "noconnection", "crash", "other")
+"""Every value ``reason_class`` gives."""
+
+
 def is_normal(reason: Any) -> bool:
     """True only for ``"normal"``, the one reason that never kills a linked actor."""
     return isinstance(reason, str) and reason == NORMAL

@@ -3,7 +3,9 @@
 Logger ``ember.actors``. Every record carries structured fields in ``extra``
 (``ember_event``, ``ember_actor``, ``ember_name``, ``ember_reason``, and
 ``ember_message`` where a message was being handled), so a JSON log formatter
-can pick them up; the text says the same thing for people.
+can pick them up; the text says the same thing for people. Each report is
+also kept, as a record, in the node's ``ReportLog`` (``node.reports``), whether
+or not the logger is enabled.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import reprlib
 from typing import Any
 
 from ._reasons import Crash
+from ._report_log import ReportLog
 
 __all__ = ["LOGGER", "report_crash", "report_slow_handler"]
 
@@ -29,18 +32,33 @@ def describe_message(item: Any) -> str:
     return _short.repr(item)
 
 
-def report_crash(actor: Any, name: str | None, reason: Crash, during: str, message: Any) -> None:
-    """Log a crash report: who crashed, doing what, why, and the traceback."""
-    if not LOGGER.isEnabledFor(logging.ERROR):
-        return
-    LOGGER.error(
-        "CRASH REPORT actor %r%s crashed in %s%s: %s\n%s",
+def report_crash(
+    log: ReportLog, actor: Any, name: str | None, reason: Crash, during: str, message: Any
+) -> None:
+    """Keep and log a crash report: who crashed, doing what, why, and the traceback."""
+    args = (
         actor,
         f" (name {name!r})" if name else "",
         during,
         "" if message is None else f" handling {describe_message(message)}",
         reason,
         reason.traceback.rstrip(),
+    )
+    text = "CRASH REPORT actor %r%s crashed in %s%s: %s\n%s"
+    cell = getattr(actor, "_ember_cell", None)
+    log.add(
+        "crash",
+        "error",
+        text % args,
+        actor=None if cell is None else cell.ref,
+        name=name,
+        reason=reason,
+    )
+    if not LOGGER.isEnabledFor(logging.ERROR):
+        return
+    LOGGER.error(
+        text,
+        *args,
         extra={
             "ember_event": "crash",
             "ember_actor": actor,
@@ -52,15 +70,22 @@ def report_crash(actor: Any, name: str | None, reason: Crash, during: str, messa
     )
 
 
-def report_slow_handler(actor: Any, name: str | None, message: Any, held: float) -> None:
-    """Log that a handler held the event loop for ``held`` seconds."""
-    LOGGER.warning(
+def report_slow_handler(
+    log: ReportLog, actor: Any, name: str | None, message: Any, held: float
+) -> None:
+    """Keep and log a report that a handler held the event loop for ``held`` seconds."""
+    text = (
         "SLOW HANDLER actor %r%s held the event loop for %.0f ms handling a %s message; "
-        "move blocking work to self.run_in_thread(...) or split it up",
-        actor,
-        f" (name {name!r})" if name else "",
-        held * 1000,
-        type(message).__qualname__,
+        "move blocking work to self.run_in_thread(...) or split it up"
+    )
+    args = (actor, f" (name {name!r})" if name else "", held * 1000, type(message).__qualname__)
+    cell = getattr(actor, "_ember_cell", None)
+    log.add(
+        "slow_handler", "warning", text % args, actor=None if cell is None else cell.ref, name=name
+    )
+    LOGGER.warning(
+        text,
+        *args,
         extra={
             "ember_event": "slow_handler",
             "ember_actor": actor,

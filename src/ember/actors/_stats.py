@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import ClassVar, Final
 
-__all__ = ["NodeStatistics"]
+__all__ = ["CALL_LATENCY_BOUNDS", "NodeStatistics"]
+
+CALL_LATENCY_BOUNDS: Final = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 5.0, 10.0,
+)  # fmt: skip
+"""Upper bounds (seconds) of the call latency buckets; a last bucket takes the rest."""
 
 
 class Counters:
     """The node's live counters. Plain attributes: incremented on the hot path."""
 
     __slots__ = (
+        "call_latency",
+        "call_seconds",
         "crashes",
         "dead_letters",
         "exited",
+        "exits",
         "expired_calls",
         "late_replies",
         "mailbox_overflows",
@@ -32,6 +43,14 @@ class Counters:
         self.slow_handlers = 0
         self.spawned = 0
         self.exited = 0
+        self.exits: dict[str, int] = {}
+        self.call_latency = [0] * (len(CALL_LATENCY_BOUNDS) + 1)
+        self.call_seconds = 0.0
+
+    def call_took(self, seconds: float) -> None:
+        """Count one call, answered or not, that its caller waited ``seconds`` for."""
+        self.call_latency[bisect_left(CALL_LATENCY_BOUNDS, seconds)] += 1
+        self.call_seconds += seconds
 
     def snapshot(self, *, actors: int) -> NodeStatistics:
         """The counters now, as the frozen record ``node.statistics()`` returns."""
@@ -46,6 +65,9 @@ class Counters:
             late_replies=self.late_replies,
             crashes=self.crashes,
             slow_handlers=self.slow_handlers,
+            exits=dict(self.exits),
+            call_latency=tuple(self.call_latency),
+            call_seconds=self.call_seconds,
         )
 
 
@@ -62,6 +84,12 @@ class NodeStatistics:
     - ``late_replies``: replies that arrived after the caller had stopped waiting.
     - ``crashes``: actors that ended with a ``Crash``.
     - ``slow_handlers``: handlers that held the event loop past the node's threshold.
+    - ``exits``: actors ended, by class of reason (``normal``, ``shutdown``,
+      ``killed``, ``noproc``, ``noconnection``, ``crash``, ``other``).
+    - ``call_latency``: calls made from this node (answered, failed or timed out),
+      counted by how long their caller waited: one count per bucket of
+      ``call_latency_bounds`` (at most that many seconds), then one for the rest;
+      ``call_seconds``: the total waited.
     """
 
     actors: int
@@ -74,3 +102,7 @@ class NodeStatistics:
     late_replies: int
     crashes: int
     slow_handlers: int
+    exits: dict[str, int] = field(default_factory=dict)
+    call_latency_bounds: ClassVar[tuple[float, ...]] = CALL_LATENCY_BOUNDS
+    call_latency: tuple[int, ...] = (0,) * (len(CALL_LATENCY_BOUNDS) + 1)
+    call_seconds: float = 0.0

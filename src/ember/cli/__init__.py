@@ -1,4 +1,4 @@
-"""The ``ember`` command: ``node``, ``status``, ``keys``, ``chaos``, ``demo``, ``version``.
+"""The ``ember`` command: ``node``, ``status``, ``top``, ``keys``, ``chaos``, ``demo``, ``version``.
 
 This package is the only part of ember that prints: the library logs. Every
 expected error is one line on stderr, ``ember: error: ...``, in command-line
@@ -22,6 +22,7 @@ from ._keys import add_keys_command
 from ._node_command import add_node_command
 from ._parsing import Parser, debug_option
 from ._status import add_status_command
+from ._top import add_top_command
 
 __all__ = ["TOUR", "ExitStatus", "find_examples", "load_example", "main", "parser"]
 
@@ -39,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(title="commands", dest="command", required=True)
     add_node_command(commands)
     add_status_command(commands)
+    add_top_command(commands)
     add_keys_command(commands)
     add_chaos_command(commands)
     add_demo_command(commands)

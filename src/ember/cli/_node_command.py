@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
 from typing import Any
 
 import ember
@@ -24,6 +23,7 @@ from ember.testing.chaos import CHAOS_SERVICE, ChaosService
 
 from ._cluster import make_node, running
 from ._errors import CommandError, ExitStatus
+from ._log_format import LOG_FORMATS, log_handler
 from ._parsing import Parser, debug_option, log_level
 
 __all__ = ["add_node_command", "load_application"]
@@ -104,11 +104,36 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         "unless --keys (docs/chaos.md)",
     )
     node.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="serve /metrics, /healthz, /readyz and the observer page on HOST:PORT (port 0: "
+        "any free port; the line 'ember node NAME http on http://HOST:PORT' says which); "
+        "loopback only unless --http-public; needs ember[web] (docs/observability.md)",
+    )
+    node.add_argument(
+        "--http-public",
+        action="store_true",
+        help="let --http bind beyond loopback (anyone who reaches it sees the cluster)",
+    )
+    node.add_argument(
+        "--allow-control",
+        action="store_true",
+        help="let the --http port's users stop and kill actors (otherwise it is read-only)",
+    )
+    node.add_argument(
         "--log-level",
         default="INFO",
         metavar="LEVEL",
         type=log_level,
         help="DEBUG, INFO (the default), WARNING, ERROR or CRITICAL",
+    )
+    node.add_argument(
+        "--log-format",
+        default="text",
+        choices=LOG_FORMATS,
+        help="text (the default): one line per record for people; json: one JSON object "
+        "per line, with the node's name and the structured fields of crash and "
+        "supervisor reports (docs/operations.md)",
     )
     debug_option(node, default=argparse.SUPPRESS)
     node.set_defaults(handler=lambda args: ember.run(run_node(args)))
@@ -139,11 +164,7 @@ def load_application(path: str) -> type[ember.Application]:
 
 async def run_node(args: argparse.Namespace) -> int:
     """``ember node``: start, print the listening line, run until told to stop."""
-    logging.basicConfig(
-        level=args.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=args.log_level, handlers=[log_handler(args.log_format, args.name)])
     app_class = load_application(args.app) if args.app else None
     app_config = parse_config_options(args.config, app_class)
     kinds = [parse_entity_option(text) for text in args.entity]
@@ -158,6 +179,7 @@ async def run_node(args: argparse.Namespace) -> int:
             )
         phi = PhiSettings(acceptable_pause=args.acceptable_pause)
         extra["membership"] = MembershipSettings(phi=phi)
+    extra.update(http_options(args))
     node = make_node(
         args.name,
         listen=args.listen,
@@ -167,6 +189,8 @@ async def run_node(args: argparse.Namespace) -> int:
         storage=args.storage,
         **extra,
     )
+    if app_class is not None:
+        node.hold_readiness("application")  # /readyz: 503 until it has started
     for kind, cls, options in kinds:
         try:
             node.entities(kind, cls, **options)
@@ -188,11 +212,15 @@ async def run_node(args: argparse.Namespace) -> int:
         if app_class is not None:
             app = app_class({**app_config, "node": args.name})
             await _start_application(app, node)
+            node.release_readiness("application")
         declared_down, refused = asyncio.Event(), asyncio.Event()
         node.on_declared_down(declared_down.set)
         node.on_lease_lost(lambda why: declared_down.set())
         node.on_refused(lambda reason: refused.set())
         print(f"ember node {node.name} listening on {node.remote.carrier.address}", flush=True)
+        if node.http_address is not None:
+            print(f"ember node {node.name} http on http://{node.http_address}", flush=True)
+            LOGGER.info("node %s serves http on http://%s", node.name, node.http_address)
         ends = [stop.wait(), declared_down.wait(), refused.wait()]
         if app is not None:
             ends.append(app.stopped())
@@ -215,6 +243,18 @@ async def run_node(args: argparse.Namespace) -> int:
     if app_failed:
         return ExitStatus.APPLICATION_GAVE_UP  # the application's tree gave up: restart
     return ExitStatus.OK
+
+
+def http_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--http``, ``--http-public`` and ``--allow-control`` as ``ember.Node`` options."""
+    if args.http is None:
+        if args.http_public or args.allow_control:
+            raise CommandError(
+                "--http-public and --allow-control are options of the HTTP port: give "
+                "--http 127.0.0.1:PORT too"
+            )
+        return {}
+    return {"http": args.http, "http_public": args.http_public, "allow_control": args.allow_control}
 
 
 def parse_config_options(

@@ -9,7 +9,7 @@ from typing import Final, NoReturn
 
 from ._errors import ExitStatus
 
-__all__ = ["LOG_LEVELS", "Parser", "debug_option", "log_level", "seconds"]
+__all__ = ["LOG_LEVELS", "Parser", "debug_option", "log_level", "positive_int", "seconds"]
 
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -58,3 +58,14 @@ def seconds(*, allow_zero: bool) -> Callable[[str], float]:
 
     parse.__name__ = "seconds"
     return parse
+
+
+def positive_int(text: str) -> int:
+    """A whole number > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value > 0:
+        return value
+    raise argparse.ArgumentTypeError(f"{text!r} is not a whole number > 0")

@@ -1,14 +1,10 @@
 """``ember status``: join a cluster for a moment, print its members and their counters.
 
-The client is a node of its own (``status-PID``, or ``status`` with ``--keys``). It
-waits for the seed to answer (``--timeout``), then for membership to settle: until
-the list of members has not changed for ``--settle`` seconds, so that nodes that
-joined a moment ago are listed too. Then it asks every member for its counters.
-
-It tells the two ways of hearing nothing apart: a seed that refused the handshake
-(this client's key is not on the cluster's allow-list, or it has keys and the
-client has none), seen in the carrier's ``handshake_failures``, exits with status
-6; silence (nothing listens there, or nothing answered in time) with status 5.
+The client joins as ``_client`` says (it waits for the seed, then for the members
+to settle), then asks every member for its counters; with ``--tree``, for its
+supervision trees too; with ``--json``, for everything the observer page shows
+(counters, statistics, trees, busiest actors, recent reports). ``--watch``
+asks again every few seconds, until Ctrl-C (or ``--count`` refreshes).
 """
 
 from __future__ import annotations
@@ -16,22 +12,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
 import ember
-from ember.cluster import Member
 
-from ._cluster import make_node, running
+from ._client import add_client_options, joined_client, others
 from ._errors import CommandError, ExitStatus
-from ._parsing import Parser, debug_option, seconds
+from ._parsing import Parser, debug_option, positive_int, seconds
+from ._plain import plain
+from ._tree_text import tree_lines
 
-__all__ = ["add_status_command"]
+__all__ = ["add_status_command", "redraw"]
 
-POLL: Final = 0.05  # seconds between looks at the membership table while waiting
+WATCH_EVERY: Final = 2.0  # seconds between refreshes of --watch without a number
+BUSIEST: Final = 10  # actors per node --json lists by mailbox and by messages
+REPORTS: Final = 20  # recent reports per node --json lists
+CLEAR: Final = "\x1b[H\x1b[2J"  # cursor home, clear screen
 
 
 def add_status_command(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -41,132 +39,110 @@ def add_status_command(commands: argparse._SubParsersAction[Parser]) -> None:
         help="print the members of a cluster and their counters",
         description="Join a cluster for a moment and print its members and their counters.",
         epilog="exit status: 0 listed, 1 an error (one line on stderr), 4 this client's name "
-        "is taken, 5 no member answered, 6 the seed refused the handshake "
+        "is taken, 5 no member answered, 6 the seed refused the handshake, 130 Ctrl-C "
         "(docs/operations.md)",
     )
+    add_client_options(status, "status")
     status.add_argument(
-        "--seed",
-        required=True,
-        metavar="ADDRESS",
-        help="any member: ADDRESS, or NAME@ADDRESS with --keys",
-    )
-    status.add_argument("--keys", metavar="DIR", help="a directory made by `ember keys`")
-    status.add_argument(
-        "--name",
-        help="this client's node name (default status-PID; with --keys, status: a name the "
-        "keys directory has a key pair for, e.g. made by `ember keys --dir DIR status`)",
+        "--json",
+        action="store_true",
+        help="print JSON instead of a table: every member with its counters, statistics, "
+        "supervision trees, busiest actors and recent reports",
     )
     status.add_argument(
-        "--listen",
-        default="tcp://127.0.0.1:0",
-        metavar="ADDRESS",
-        help="where the members reach this client (default tcp://127.0.0.1:0); to reach a "
-        "cluster on another machine, an address of this machine they can connect to, "
-        "e.g. tcp://10.0.0.5:0, with --keys",
+        "--tree",
+        action="store_true",
+        help="also print each member's supervision trees, with restart counts and the "
+        "children that are restarting",
     )
-    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.add_argument(
-        "--timeout",
+        "--watch",
+        nargs="?",
+        const=WATCH_EVERY,
         type=seconds(allow_zero=False),
-        default=5.0,
         metavar="SECONDS",
-        help="seconds to wait for the seed, and for each member's counters (default 5)",
+        help=f"refresh every SECONDS (default {WATCH_EVERY:g}) until Ctrl-C; with --json, "
+        "one JSON document per line",
     )
     status.add_argument(
-        "--settle",
-        type=seconds(allow_zero=True),
-        default=1.0,
-        metavar="SECONDS",
-        help="seconds the list of members must stay unchanged before it is printed "
-        "(default 1; 0: print what the seed said at once)",
+        "--count",
+        type=positive_int,
+        metavar="N",
+        help="with --watch: stop after N refreshes",
     )
     debug_option(status, default=argparse.SUPPRESS)
     status.set_defaults(handler=lambda args: ember.run(run_status(args)))
 
 
 async def run_status(args: argparse.Namespace) -> int:
-    """``ember status``: join, wait for the members to settle, ask each, print."""
-    logging.basicConfig(level=logging.CRITICAL, stream=sys.stderr)
-    name = args.name or ("status" if args.keys else f"status-{os.getpid()}")
-    key_hint = f", and copy {name}.key into the keys directory of every node" if args.keys else ""
-    client = make_node(
-        name,
-        listen=args.listen,
-        seeds=[args.seed],
-        keys=args.keys,
-        key_hint=key_hint,
-        join_timeout=0,  # waited for below, telling a refused handshake from silence
-    )
-    async with running(client, args.listen):
-        await _wait_for_an_answer(client, args)
-        await _wait_settled(client, args.settle, within=args.timeout)
-        others = [member for member in client.members() if member.name != client.name]
-        rows = await asyncio.gather(*(_row(client, member, args.timeout) for member in others))
+    """``ember status``: join, wait for the members to settle, ask each, print; again
+    and again with ``--watch``."""
+    if args.count is not None and args.watch is None:
+        raise CommandError("--count N counts the refreshes of --watch: give --watch too")
+    async with joined_client(args, "status") as client:
+        shown = 0
+        while True:
+            names = others(client)
+            rows = await asyncio.gather(*(_row(client, name, args) for name in names))
+            _show(rows, args, again=shown > 0)
+            shown += 1
+            if args.watch is None or (args.count is not None and shown >= args.count):
+                return ExitStatus.OK
+            await asyncio.sleep(args.watch)
+
+
+def redraw(again: bool, *, watching: bool) -> None:
+    """Before a screen of output: clear the terminal (or, when stdout is not one,
+    leave a blank line) if it is not the first."""
+    if watching and sys.stdout.isatty():
+        print(CLEAR, end="")
+    elif again:
+        print()
+
+
+def _show(rows: Sequence[dict[str, Any]], args: argparse.Namespace, *, again: bool) -> None:
     if args.json:
-        print(json.dumps(rows, indent=2, sort_keys=True))
-    else:
-        _print_table(rows)
-    return ExitStatus.OK
+        if args.watch is None:
+            print(json.dumps(rows, indent=2, sort_keys=True))
+        else:
+            print(json.dumps(rows, sort_keys=True), flush=True)
+        return
+    redraw(again, watching=args.watch is not None)
+    _print_table(rows)
+    if args.tree:
+        for row in rows:
+            print(f"\n{row['name']}:")
+            if "error" in row:
+                print(f"  ? {row['error']}")
+            for line in row.get("tree_lines", []):
+                print(f"  {line}")
+    sys.stdout.flush()
 
 
-async def _wait_for_an_answer(client: ember.Node, args: argparse.Namespace) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + args.timeout
-    carrier = client.remote.carrier
-    while len(client.members()) < 2:
-        if carrier.statistics().get("handshake_failures", 0):
-            raise CommandError(_refused(args), ExitStatus.HANDSHAKE_REFUSED)
-        if loop.time() >= deadline:
-            raise CommandError(
-                f"no member answered at {args.seed} within {args.timeout:g} s: check that a "
-                f"node runs there (ember node ... --listen ADDRESS) and that --seed is its "
-                "--listen address",
-                ExitStatus.NO_ANSWER,
-            )
-        await asyncio.sleep(POLL)
-
-
-def _refused(args: argparse.Namespace) -> str:
-    refused = f"the seed {args.seed} refused the handshake"
-    if not args.keys:
-        return (
-            f"{refused}: the cluster uses keys; give --keys DIR with a key pair the "
-            "cluster accepts, and --seed NAME@ADDRESS"
-        )
-    name = args.name or "status"
-    return (
-        f"{refused}: the cluster does not accept this client's key ({name}): copy "
-        f"{args.keys}/{name}.key into the keys directory of every node and restart them, "
-        "or give --name a node whose key pair the cluster accepts"
-    )
-
-
-async def _wait_settled(client: ember.Node, settle: float, *, within: float) -> None:
-    """Wait until the member names have not changed for ``settle`` seconds (at most
-    ``within`` seconds in all)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    names = {member.name for member in client.members()}
-    quiet_since = loop.time()
-    while loop.time() - quiet_since < settle and loop.time() < deadline:
-        await asyncio.sleep(min(POLL, settle))
-        now = {member.name for member in client.members()}
-        if now != names:
-            names, quiet_since = now, loop.time()
-
-
-async def _row(client: ember.Node, member: Member, timeout: float) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "name": member.name,
-        "incarnation": member.incarnation,
-        "address": member.address,
-    }
-    service = client.remote.service_of(member.name)
-    if service is None:
-        row["error"] = f"node {member.name!r} is not a live member any more"
+async def _row(client: ember.Node, name: str, args: argparse.Namespace) -> dict[str, Any]:
+    member = next((m for m in client.members() if m.name == name), None)
+    row: dict[str, Any] = {"name": name}
+    service = client.remote.service_of(name)
+    if member is None or service is None:
+        row["error"] = f"node {name!r} is not a live member any more"
         return row
+    row.update(incarnation=member.incarnation, address=member.address)
+    timeout = args.timeout
     try:
         row.update(await service.call(("stats",), timeout=timeout))
+        if args.tree or args.json:
+            trees = await client.supervision_trees(on=name, timeout=timeout)
+            if args.json:
+                row["supervision_trees"] = plain(trees)
+            else:
+                row["tree_lines"] = tree_lines(trees)
+        if args.json:
+            row["busiest"] = {
+                by: plain(await client.busiest(on=name, limit=BUSIEST, by=by, timeout=timeout))
+                for by in ("mailbox", "messages")
+            }
+            reports = await client.recent_reports(on=name, limit=REPORTS, timeout=timeout)
+            row["recent_reports"] = plain(reports)
     except ember.EmberError as exc:
         row["error"] = str(exc)
     return row
@@ -184,7 +160,7 @@ def _print_table(rows: Sequence[dict[str, Any]]) -> None:
         kinds = stats.get("entities")  # only a node with storage has them
         entities = "-" if kinds is None else sum(kind["active"] for kind in kinds.values())
         print(
-            f"{row['name']:<16} {row['incarnation']:>20} {stats.get('actors', '?'):>8} "
+            f"{row['name']:<16} {row.get('incarnation', '?'):>20} {stats.get('actors', '?'):>8} "
             f"{entities:>9} {stats.get('dead_letters', '?'):>13} {dropped:>8} "
-            f"{row.get('malformed', '?'):>10}  {row['address']}"
+            f"{row.get('malformed', '?'):>10}  {row.get('address', '?')}"
         )

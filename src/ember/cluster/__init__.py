@@ -6,7 +6,8 @@ beneath it: the wire codec (``_wire``, ``_wire_decoding``, ``_wire_signals``,
 CurveZMQ security (``_zmq_carrier``, ``_zmq_sockets``, ``_zap``, ``_security``),
 the remote layer that implements ``ember.actors.Transport`` (``_remote``,
 ``_remote_receiving``, ``_remote_admission``, ``_outbox``, ``_log_limits``), the node service
-(``_service``),
+(``_service``), operators' questions to any node (``_introspection``,
+``_introspection_answers``),
 membership with phi-accrual failure detection (``_membership``, ``_phi``), and
 global names and process groups (``_global_names``, ``_groups``). See
 docs/clustering.md.
@@ -16,6 +17,8 @@ from ._carrier import Carrier
 from ._class_paths import class_path, load_class
 from ._global_names import GlobalNames
 from ._groups import GroupJoined, GroupLeft, ProcessGroups
+from ._introspection import NodeUnreachable
+from ._introspection_answers import register_introspection_types
 from ._membership import Member, MembershipSettings, NodeRefused
 from ._node import ClusterStatistics, Node
 from ._node_events import NodeDown, NodeUp
@@ -73,6 +76,7 @@ __all__ = [
     "Node",
     "NodeDown",
     "NodeRefused",
+    "NodeUnreachable",
     "NodeUp",
     "PhiAccrualDetector",
     "PhiSettings",
@@ -95,5 +99,6 @@ __all__ = [
     "class_path",
     "decode_frame",
     "load_class",
+    "register_introspection_types",
     "write_keys",
 ]

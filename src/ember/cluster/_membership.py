@@ -498,6 +498,27 @@ class Membership:
     def members_except_self(self) -> list[str]:
         return [n for n, row in self.table.items() if row.status in LIVE and n != self.name]
 
+    @property
+    def joined(self) -> bool:
+        """True once another member answered (at once for a node without seeds)."""
+        return self._joined.is_set()
+
+    def rows(self) -> list[Member]:
+        """Every row of the table, down ones included (status ``up``, ``leaving``, ``down``)."""
+        return [
+            Member(row.name, row.incarnation, row.address, row.status)
+            for row in sorted(self.table.values(), key=lambda r: r.name)
+        ]
+
+    def suspicion(self) -> dict[str, float]:
+        """Each live peer's phi now (the failure detector's suspicion; 0 before a heartbeat)."""
+        now = time.monotonic()
+        return {
+            name: detector.phi(now)
+            for name, detector in sorted(self._detectors.items())
+            if name in self.table and self.table[name].status in LIVE
+        }
+
     def members(self) -> list[Member]:
         """The live members, this node included, by name."""
         return [

@@ -34,6 +34,8 @@ from ember.actors import (
 from ._carrier import Carrier
 from ._class_paths import class_path
 from ._groups_and_names import Registries
+from ._introspection import Introspection
+from ._introspection_answers import register_introspection_types
 from ._membership import Member, Membership, MembershipSettings, NodeRefused
 from ._node_events import NodeDown, NodeUp
 from ._remote import RemoteLayer
@@ -63,7 +65,7 @@ class ClusterStatistics(NodeStatistics):
     remote_calls_waiting: int = 0
 
 
-class Node(Registries, LocalNode):
+class Node(Introspection, Registries, LocalNode):
     """A node; with ``listen`` (and usually ``seeds``) a member of a cluster.
 
     Args:
@@ -120,6 +122,8 @@ class Node(Registries, LocalNode):
         self._up_watchers: set[ActorRef] = set()
         # A local node keeps one too: what it stores (entity state) is encoded with it.
         self._registry = registry if registry is not None else TypeRegistry()
+        # ember's own records, which operators' questions are answered with (ember.NAME).
+        register_introspection_types(self._registry, ClusterStatistics)
         if listen is None and carrier is None:
             if seeds or security is not None:
                 raise InvalidArgument("seeds and security need listen=ADDRESS: a node to join with")
@@ -301,6 +305,24 @@ class Node(Registries, LocalNode):
         if self._membership is None:
             return [Member(self.name, self.incarnation, "")]
         return self._membership.members()
+
+    @property
+    def joined(self) -> bool:
+        """True once this node has joined its cluster: a seed answered, or it has no
+        seeds (the first node). A local node is always joined (to itself)."""
+        return self._membership is None or self._membership.joined
+
+    def member_rows(self) -> list[Member]:
+        """Every node this node's membership table holds, lost ones included (status
+        ``"down"``): for operators. ``members()`` is the live ones."""
+        if self._membership is None:
+            return self.members()
+        return self._membership.rows()
+
+    def suspicion(self) -> dict[str, float]:
+        """Each live peer's phi now: the failure detector's suspicion that it is down
+        (it is declared down past ``PhiSettings.threshold``). Empty on a local node."""
+        return {} if self._membership is None else self._membership.suspicion()
 
     def monitor_node(self, name: str, watcher: ActorRef | None = None) -> None:
         """Send ``NodeDown(name)`` to ``watcher`` (default: the calling actor) once

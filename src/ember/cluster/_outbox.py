@@ -116,8 +116,12 @@ class Outbox:
         else:
             seq = self._seq[peer] = self._seq[peer] + 1
         frame = self.encoder.encode_frame(seq, batch)
+        stats = self.stats
         if self.carrier.send(peer, frame):
-            self.stats.frames_sent += 1
-            self.stats.signals_sent += len(batch)
+            stats.frames_sent += 1
+            stats.signals_sent += len(batch)
+            stats.frames_sent_to[peer] += 1
+            stats.bytes_sent_to[peer] += len(frame)
         else:
-            self.stats.dropped_carrier += len(batch)
+            stats.dropped_carrier += len(batch)
+            stats.dropped_to[peer] += len(batch)

@@ -133,6 +133,9 @@ class Receiving:
             return
         if not admission.in_sequence(header):
             return
+        stats = self.stats
+        stats.frames_received_from[sender] += 1
+        stats.bytes_received_from[sender] += len(frame)
         try:
             signals = decode_signals(
                 frame, header, self._endpoint.resolve_ref, self.registry, self.limits

@@ -31,3 +31,10 @@ class RemoteStatistics:
     dropped_no_peer: int = 0  # signals for a node that is not a live member
     dropped_carrier: int = 0  # signals in frames the carrier refused
     late_replies: int = 0  # replies that arrived after the caller gave up (timeout, cancel)
+    # Per peer: frames and their bytes handed to the carrier for it, frames and bytes
+    # received from it (members only, in sequence), signals dropped for it.
+    frames_sent_to: dict[str, int] = field(default_factory=_per_peer)
+    bytes_sent_to: dict[str, int] = field(default_factory=_per_peer)
+    frames_received_from: dict[str, int] = field(default_factory=_per_peer)
+    bytes_received_from: dict[str, int] = field(default_factory=_per_peer)
+    dropped_to: dict[str, int] = field(default_factory=_per_peer)

@@ -17,6 +17,12 @@ request                                  answer
 ``("stats",)``                           this node's counters, as plain data
 ``("members",)``                         the live members this node sees, as
                                          ``[(name, incarnation, status), ...]``
+``("introspect", what, *args)``          an operator's question (``describe``,
+                                         ``statistics``, ``trees``, ``busiest``,
+                                         ``reports``, ``report_counts``): see
+                                         ``_introspection``; the
+                                         trees are gathered beside the service, so
+                                         that it answers the rest meanwhile
 =======================================  ==============================================
 
 A class to spawn travels by its import path (``module:QualName``) and must be an
@@ -25,7 +31,10 @@ A class to spawn travels by its import path (``module:QualName``) and must be an
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -40,6 +49,7 @@ from ember.actors import (
 )
 
 from ._class_paths import load_class
+from ._introspection import answer
 
 if TYPE_CHECKING:
     from ._member_rows import Member
@@ -48,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["SERVICE_NAME", "NodeService"]
 
 SERVICE_NAME: Final = "$ember_node"
+LOGGER = logging.getLogger("ember.cluster")
 
 
 class NodeService(Actor):
@@ -56,6 +67,7 @@ class NodeService(Actor):
     async def init(self, remote: RemoteLayer, members: Callable[[], list[Member]]) -> None:
         self.remote = remote
         self.members = members
+        self._answering: set[asyncio.Task[None]] = set()
 
     async def handle_call(self, message: Any, caller: Caller) -> Any:
         match message:
@@ -68,6 +80,8 @@ class NodeService(Actor):
                 return self.node.whereis(name)
             case ("stats",):
                 return self._stats()
+            case ("introspect", str(what), *_):  # INTROSPECT
+                return await self._introspect(what, message, caller)
             case ("members",):
                 members = getattr(self.node, "members", None)
                 return (
@@ -77,6 +91,25 @@ class NodeService(Actor):
                 )
         caller.fail(InvalidArgument(f"the node service does not understand {message!r}"))
         return NO_REPLY
+
+    async def _introspect(self, what: str, request: tuple[Any, ...], caller: Caller) -> Any:
+        work = answer(self.node, self.remote.registry, request)
+        if what == "trees":  # waits on every supervisor: answered beside the service
+            task = asyncio.get_running_loop().create_task(
+                _answer_later(work, caller), context=contextvars.Context()
+            )
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+            return NO_REPLY
+        try:
+            return await work
+        except EmberError as error:
+            caller.fail(error)
+            return NO_REPLY
+
+    async def terminate(self, reason: Any) -> None:
+        for task in self._answering:
+            task.cancel()
 
     def _stats(self) -> dict[str, Any]:
         """This node's counters, as plain data (for ``ember status``)."""
@@ -109,3 +142,17 @@ class NodeService(Actor):
         except EmberError as error:  # SpawnFailed, NameTaken, NotAnActor: the caller gets it
             caller.fail(error)
             return NO_REPLY
+
+
+async def _answer_later(work: Any, caller: Caller) -> None:
+    """Answer ``caller`` with what ``work`` returns, or the ``EmberError`` it raises."""
+    try:
+        result = await work
+    except EmberError as error:
+        caller.fail(error)
+        return
+    except Exception as error:  # a bug: logged, and the caller told rather than left to wait
+        LOGGER.exception("the node service failed to answer an operator's question")
+        caller.fail(EmberError(f"the node failed to answer: {type(error).__name__}: {error}"))
+        return
+    caller.reply(result)

@@ -26,6 +26,7 @@ from ._entity_errors import EntityKindUnknown, Fenced, NoStorage, UnencodableSta
 from ._entity_node import EntityNodeStatistics, Node
 from ._entity_ref import EntityRef
 from ._errors import StorageClosed, StorageError, StorageUnavailable
+from ._http_seam import HttpPort, install_http_port
 from ._placement import least_loaded
 from ._postgres_storage import PostgresStorage
 from ._sqlite_storage import SqliteStorage
@@ -41,6 +42,7 @@ __all__ = [
     "Fenced",
     "Granted",
     "HeldBy",
+    "HttpPort",
     "NoStorage",
     "Node",
     "PostgresStorage",
@@ -52,6 +54,7 @@ __all__ = [
     "StoredEntity",
     "UnencodableState",
     "Write",
+    "install_http_port",
     "least_loaded",
     "open_storage",
 ]

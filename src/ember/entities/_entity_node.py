@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ember.actors import ActorRef, InvalidArgument
-from ember.cluster import ClusterStatistics, TermCodec
+from ember.cluster import ClusterStatistics, TermCodec, register_introspection_types
 from ember.cluster import Node as ClusterNode
 from ember.supervisors import ChildSpec, start_child
 
@@ -27,6 +27,7 @@ from ._entity import Entity
 from ._entity_errors import NoStorage
 from ._entity_ref import EntityRef
 from ._host import KindHost
+from ._http_seam import make_http_port
 from ._kind import KindSettings, check_kind_name
 from ._kind_supervisors import EntitiesSupervisor, KindSupervisor
 from ._leases import LeaseKeeper
@@ -57,10 +58,21 @@ class Node(ClusterNode):
             host entities (``entities``), not to reach them (``entity``).
         lease_ttl: seconds this node's lease in storage lasts without a renewal;
             a node that cannot renew within it stops its entities and leaves.
+        http: ``HOST:PORT`` to serve the node's HTTP port on (``/metrics``,
+            ``/healthz``, ``/readyz``, the observer page and its JSON API; port 0:
+            any free port, ``http_address`` tells which), from ``start`` to the end
+            of ``close``, on the node's own event loop. Needs ``ember[web]``.
+        http_public: allow ``http`` on an address beyond loopback (the port
+            shows the cluster's state to anyone who can reach it).
+        allow_control: let the HTTP port's users stop and kill actors
+            (``POST /api/...``); without it those requests get 403.
 
     Raises:
         InvalidArgument: a storage URL ember cannot use (the message lists the
-            forms it takes), or a bad ``lease_ttl``.
+            forms it takes), a bad ``lease_ttl``, ``http`` not ``HOST:PORT``, or
+            ``http_public``/``allow_control`` without ``http``.
+        InsecureHttpAddress (``ember.web``, an ``InvalidArgument``): ``http``
+            beyond loopback without ``http_public=True``.
     """
 
     def __init__(
@@ -69,12 +81,19 @@ class Node(ClusterNode):
         *,
         storage: str | Storage | None = None,
         lease_ttl: float = 5.0,
+        http: str | None = None,
+        http_public: bool = False,
+        allow_control: bool = False,
         **options: Any,
     ) -> None:
         if isinstance(lease_ttl, bool) or not isinstance(lease_ttl, int | float) or lease_ttl <= 0:
             raise InvalidArgument(f"lease_ttl must be seconds > 0, not {lease_ttl!r}")
+        self._readiness_holds: set[str] = set()
+        self._http = make_http_port(self, http, public=http_public, allow_control=allow_control)
         self._storage: Storage | None = None if storage is None else open_storage(storage)
         super().__init__(name, **options)
+        # so that node_statistics(on=...) carries the entities' counters across nodes
+        register_introspection_types(self.registry, EntityStatistics, EntityNodeStatistics)
         self.on_node_down(self._route_around)
         self._quorum = Quorum(lambda: [m.name for m in self.members()])
         self.lease_ttl = float(lease_ttl)
@@ -91,6 +110,25 @@ class Node(ClusterNode):
         self._starting: set[asyncio.Task[Any]] = set()
 
     @property
+    def http_address(self) -> str | None:
+        """``HOST:PORT`` the HTTP port is bound to (None without ``http`` or before start)."""
+        return None if self._http is None else self._http.address
+
+    @property
+    def readiness_holds(self) -> frozenset[str]:
+        """What ``/readyz`` waits for besides joining (see ``hold_readiness``)."""
+        return frozenset(self._readiness_holds)
+
+    def hold_readiness(self, reason: str) -> None:
+        """Make ``/readyz`` answer 503 naming ``reason`` until ``release_readiness(reason)``
+        (``ember node --app`` holds ``"application"`` until its application started)."""
+        self._readiness_holds.add(reason)
+
+    def release_readiness(self, reason: str) -> None:
+        """Undo ``hold_readiness(reason)`` (nothing if it is not held)."""
+        self._readiness_holds.discard(reason)
+
+    @property
     def storage(self) -> Storage | None:
         """The storage entities use on this node (None: this node hosts none)."""
         return self._storage
@@ -99,8 +137,17 @@ class Node(ClusterNode):
 
     async def start(self) -> None:
         """Start the node (see ``ember.cluster.Node.start``), then its storage, its
-        lease and the kinds registered with ``entities`` before the start."""
-        await super().start()
+        lease and the kinds registered with ``entities`` before the start. The HTTP
+        port (if any) opens first: ``/readyz`` says 503 while the node joins.
+        Raises ``OSError`` if the HTTP port cannot be bound."""
+        if self._http is not None:
+            await self._http.start()
+        try:
+            await super().start()
+        except BaseException:
+            if self._http is not None:
+                await self._http.stop()
+            raise
         try:
             if self._storage is not None or self._directories:
                 await self._start_agent()
@@ -141,6 +188,8 @@ class Node(ClusterNode):
                 LOGGER.warning("node %s could not expire its lease: %s", self.name, exc)
         if self._storage is not None:
             await self._storage.close()
+        if self._http is not None:
+            await self._http.stop()
 
     async def _hand_everything_over(self) -> None:
         regions = [host.region for host in self._hosts.values() if host.region is not None]

@@ -5,7 +5,8 @@ types, intensity and escalation, ordered start and reverse stop, per-child
 shutdown and backoff), ``DynamicSupervisor`` (a template, children on demand),
 ``ChildSpec``, ``Application``, and the runtime control functions
 ``which_children``, ``count_children``, ``start_child``, ``terminate_child``,
-``restart_child``, ``delete_child``, ``get_childspec``.
+``restart_child``, ``delete_child``, ``get_childspec``; for operators,
+``describe_supervisor`` and ``supervision_trees`` (``SupervisorInfo``, ``ChildInfo``).
 """
 
 from ._application import Application
@@ -30,12 +31,23 @@ from ._errors import (
     InvalidSupervisor,
     NotSupported,
 )
+from ._introspection import (
+    CHILDREN_SHOWN,
+    SUPERVISORS_SHOWN,
+    ChildInfo,
+    SupervisorInfo,
+    describe_supervisor,
+    supervision_trees,
+)
 from ._supervisor import Supervisor
 
 __all__ = [
+    "CHILDREN_SHOWN",
+    "SUPERVISORS_SHOWN",
     "Application",
     "ChildAlreadyPresent",
     "ChildAlreadyStarted",
+    "ChildInfo",
     "ChildNotFound",
     "ChildRestarting",
     "ChildRunning",
@@ -45,11 +57,14 @@ __all__ = [
     "InvalidSupervisor",
     "NotSupported",
     "Supervisor",
+    "SupervisorInfo",
     "count_children",
     "delete_child",
+    "describe_supervisor",
     "get_childspec",
     "restart_child",
     "start_child",
+    "supervision_trees",
     "terminate_child",
     "which_children",
 ]

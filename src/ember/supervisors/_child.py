@@ -39,6 +39,7 @@ class Child:
     ref: ActorRef | None = None  # while running
     restarting: bool = False
     attempts: int = 0  # consecutive backoff restarts: the next delay's exponent
+    restarts: int = 0  # times this child was restarted (for operators)
     started_at: float = 0.0  # time.monotonic() of the last start
     timer: Timer | None = None  # the pending backoff, if this child's exit started one
 

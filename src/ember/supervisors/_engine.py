@@ -51,6 +51,7 @@ from ._child import Child, ChildStatus
 from ._child_spec import Backoff, ChildSpec
 from ._errors import NotSupported
 from ._intensity import RestartWindow
+from ._introspection import SupervisorInfo, supervisor_info
 from ._protocol import BackoffOver, Control, TryAgain
 from ._reports import report
 from ._shutdown import shutdown_child
@@ -67,13 +68,24 @@ _ARITY: Final[dict[str, int | None]] = {
     "restart_child": 1,
     "delete_child": 1,
     "get_childspec": 1,
+    "describe": 0,
 }
 
 
 class Engine(ABC):
     """One supervisor's children and the rules that restart them (module docstring)."""
 
-    __slots__ = ("actor", "by_ref", "children", "ref", "restarts", "retired", "supervisors")
+    __slots__ = (
+        "actor",
+        "by_ref",
+        "children",
+        "ref",
+        "reports",
+        "restarted",
+        "restarts",
+        "retired",
+        "supervisors",
+    )
 
     keeps_specs: ClassVar[bool] = True
 
@@ -85,6 +97,8 @@ class Engine(ABC):
         self.restarts = RestartWindow(intensity, period)
         self.retired: set[ActorRef] = set()  # stopped after they ended: their exit is queued
         self.supervisors = 0  # children of kind "supervisor", for count_children
+        self.restarted = 0  # children restarted since the supervisor started
+        self.reports = actor.node.reports
 
     # ---- what a kind supplies ----------------------------------------------------------
 
@@ -149,7 +163,7 @@ class Engine(ABC):
         try:
             ref = await self.actor.spawn(spec.actor, *child.args, name=spec.name, link=True)
         except SpawnFailed as failed:
-            report("start_error", self.ref, child.id, None, failed.reason)
+            report(self.reports, "start_error", self.ref, child.id, None, failed.reason)
             if new:
                 self.remove(child)
             raise
@@ -157,7 +171,11 @@ class Engine(ABC):
         child.restarting = False
         child.started_at = time.monotonic()
         self.by_ref[ref] = child
-        report("child_restarted" if restarted else "child_started", self.ref, child.id, ref)
+        if restarted:
+            self.restarted += 1
+            child.restarts += 1
+        event = "child_restarted" if restarted else "child_started"
+        report(self.reports, event, self.ref, child.id, ref)
         return ref
 
     # ---- messages ---------------------------------------------------------------------
@@ -187,7 +205,7 @@ class Engine(ABC):
             self._not_a_child(ref, reason)
             return
         child.ref = None
-        report("child_terminated", self.ref, child.id, ref, reason)
+        report(self.reports, "child_terminated", self.ref, child.id, ref, reason)
         if not should_restart(child.spec.restart, reason):
             self._after_stop(child)
             return
@@ -259,7 +277,7 @@ class Engine(ABC):
     def give_up(self, child: Child, reason: Any) -> None:
         """The intensity is exceeded: end with ``"shutdown"`` (``terminate`` then
         stops every child; pending backoffs end with the supervisor's timers)."""
-        report("reached_max_restart_intensity", self.ref, child.id, None, reason)
+        report(self.reports, "reached_max_restart_intensity", self.ref, child.id, None, reason)
         self.actor.stop("shutdown")
 
     # ---- stopping ---------------------------------------------------------------------
@@ -320,6 +338,10 @@ class Engine(ABC):
             "supervisors": supervisors,
             "workers": specs - supervisors,
         }
+
+    async def describe(self) -> SupervisorInfo:
+        """This supervisor and its children now (``describe_supervisor``)."""
+        return supervisor_info(self)
 
 
 def _ran_long_enough(child: Child, backoff: Backoff, now: float) -> bool:

@@ -52,5 +52,10 @@ class RestartWindow:
             times.popleft()
         return len(times) > self.intensity
 
+    def recent(self, now: float) -> int:
+        """How many of the kept restarts fall within ``period`` seconds before ``now``."""
+        oldest_kept = now - self.period
+        return sum(1 for t in self._times if t >= oldest_kept)
+
     def __len__(self) -> int:
         return len(self._times)

@@ -5,6 +5,10 @@ Logger ``ember.supervisors``. Each record's ``extra`` carries ``ember_event``
 ``start_error``, ``reached_max_restart_intensity``, ``shutdown_error``),
 ``ember_supervisor`` (the supervisor's ref), ``ember_child_id``,
 ``ember_child`` (the child's ref, where there is one) and ``ember_reason``.
+
+Each is also counted in the supervisor's node's ``ReportLog`` (``node.reports``),
+and kept there as a record unless it is progress (``child_started``, or a child
+that exited cleanly): restarts, give-ups and errors make the feed operators watch.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ember.actors import ActorRef, is_clean
+from ember.actors import ActorRef, ReportLog, is_clean
 
 __all__ = ["LOGGER", "report"]
 
@@ -32,20 +36,33 @@ _TEXT = {
 
 
 def report(
+    log: ReportLog,
     event: str,
     supervisor: ActorRef,
     child_id: Any,
     child: ActorRef | None,
     reason: Any = None,
 ) -> None:
-    """Log one supervisor event; errors at ERROR level, progress at INFO."""
+    """Count, keep and log one supervisor event; errors at ERROR level, progress at INFO."""
+    quiet = event == "child_started" or (event == "child_terminated" and is_clean(reason))
     if event in ("child_started", "child_restarted"):
         level = logging.INFO
         args: tuple[Any, ...] = (supervisor, child_id, child)
     else:
-        quiet = event == "child_terminated" and is_clean(reason)
         level = logging.INFO if quiet else logging.ERROR
         args = (supervisor, child_id, child, reason)
+    if quiet:
+        log.count(event)
+    else:
+        log.add(
+            event,
+            "info" if level == logging.INFO else "error",
+            _TEXT[event] % args,
+            actor=child,
+            name=child_id,
+            supervisor=supervisor,
+            reason=reason,
+        )
     if not LOGGER.isEnabledFor(level):
         return
     LOGGER.log(

@@ -32,7 +32,7 @@ async def shutdown_child(
         async with asyncio.timeout(shutdown):  # None: no deadline
             await node.stop(ref, "shutdown")
     except TimeoutError:
-        report("shutdown_error", supervisor.ref, child_id, ref, "killed")
+        report(supervisor.node.reports, "shutdown_error", supervisor.ref, child_id, ref, "killed")
         node.exit(ref, "kill")
 
 

@@ -69,6 +69,8 @@ ACTORS_PACKAGE = (ACTOR_LAYER - {"Node"}) | {
     "INFO",
     "is_normal",
     "sending_node",
+    "Report",
+    "ReportLog",
 }
 
 
