@@ -36,6 +36,7 @@ from ember.actors import (
 )
 from ember.supervisors import (
     ChildInfo,
+    Control,
     SupervisorInfo,
     supervision_trees,
 )
@@ -63,13 +64,15 @@ REPORTS_SHOWN: Final = 100
 TREES_TIMEOUT: Final = 2.0  # seconds each supervisor has to describe itself
 
 INTROSPECTION_TYPES: Final[tuple[type[Any], ...]] = (
+    Control,  # the supervisor verbs' request: which_children(sup) on another node's sup
     ActorInfo,
     Report,
     ChildInfo,
     SupervisorInfo,
     NodeStatistics,
 )
-"""ember's own records that answers carry (each node registers them as ``ember.NAME``)."""
+"""ember's own records that requests and answers carry (each node registers them as
+``ember.NAME``)."""
 
 
 def register_introspection_types(registry: TypeRegistry, *types: type[Any]) -> None:

@@ -7,6 +7,8 @@ shutdown and backoff), ``DynamicSupervisor`` (a template, children on demand),
 ``which_children``, ``count_children``, ``start_child``, ``terminate_child``,
 ``restart_child``, ``delete_child``, ``get_childspec``; for operators,
 ``describe_supervisor`` and ``supervision_trees`` (``SupervisorInfo``, ``ChildInfo``).
+``Control`` is the request the control functions send (a clustered node registers
+it as a wire type, so they work on a supervisor of another node).
 """
 
 from ._application import Application
@@ -39,6 +41,7 @@ from ._introspection import (
     describe_supervisor,
     supervision_trees,
 )
+from ._protocol import Control
 from ._supervisor import Supervisor
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "ChildRestarting",
     "ChildRunning",
     "ChildSpec",
+    "Control",
     "DynamicSupervisor",
     "InvalidChildSpec",
     "InvalidSupervisor",
