@@ -13,12 +13,24 @@ MODULES = {
     "raw": "bench.systems.raw_asyncio",
     "raw-unbatched": "bench.systems.raw_zmq_unbatched",
     "ember": "bench.systems.ember_system",
+    "erlang": "bench.systems.erlang_system",
+    "erlang-o1": "bench.systems.erlang_o1",
     "pykka": "bench.systems.pykka_system",
     "thespian-simple": "bench.systems.thespian_simple",
     "thespian-tcp": "bench.systems.thespian_tcp",
 }
 
 ASYNCIO_SYSTEMS = frozenset({"raw", "raw-unbatched", "ember"})
+ERLANG_SYSTEMS = frozenset({"erlang", "erlang-o1"})  # need erl, erlc and epmd on PATH
+
+
+def unavailable(system: str) -> str | None:
+    """Why ``system`` cannot run on this machine (a runtime is not installed), or None."""
+    if system in ERLANG_SYSTEMS:
+        from bench.systems import erlang_system
+
+        return erlang_system.missing()
+    return None
 
 
 def load(system: str) -> ModuleType:

@@ -13,13 +13,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
     sys.path.insert(0, str(EXAMPLES))
 
-from players import Http  # noqa: E402
+from players import SHORT_MATCH_TICKS, TEST_SCRYPT_N, Http  # noqa: E402
 
 from game.app import update_config  # noqa: E402
 from game.cluster import GameCluster  # noqa: E402
-
-TEST_SCRYPT_N = 2**10  # passwords hashed cheaply: tests log in many players
-SHORT_MATCH_TICKS = 100  # 5 s at 20 ticks a second
 
 
 @pytest.fixture

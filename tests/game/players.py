@@ -16,6 +16,8 @@ import aiohttp
 
 PASSWORD = "password1"
 WITHIN = 15.0
+TEST_SCRYPT_N = 2**10  # passwords hashed cheaply: tests log in many players
+SHORT_MATCH_TICKS = 100  # 5 s at 20 ticks a second
 
 
 class Dropped(Exception):

@@ -11,9 +11,8 @@ import secrets
 from typing import Any
 
 import pytest
-from players import PASSWORD, Dropped, Http, Player
+from players import PASSWORD, SHORT_MATCH_TICKS, TEST_SCRYPT_N, Dropped, Http, Player
 
-from conftest import SHORT_MATCH_TICKS, TEST_SCRYPT_N
 from game.app import update_config
 from game.cluster import GameCluster
 from postgres_server import Databases

@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 from observed_cluster import observed_cluster
 from observer_actors import Game, Worker
+from port_client import Http
 
-from conftest import Http
 from ember.testing import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]

@@ -7,9 +7,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from port_client import Http
 
 import ember
-from conftest import Http
 from ember.testing import wait_until
 
 

@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 import pytest
+from port_client import Http
 
 import ember
-from conftest import Http
 from ember.web import InsecureHttpAddress
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from port_client import Http
 from prometheus_client.parser import text_string_to_metric_families
 
 import ember
-from conftest import Http
 from ember.web import METRICS, metrics_table
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "observability.md"
@@ -83,7 +83,8 @@ async def test_counters_move_with_spawns_messages_crashes_and_restarts(served: A
     assert value(after, "ember_messages_handled_total") > value(
         before, "ember_messages_handled_total"
     )
-    assert value(after, "ember_supervisor_restarts_total") == 1
+    pair = f"{Pair.__module__}:{Pair.__qualname__}"
+    assert value(after, "ember_supervisor_restarts_total", supervisor=pair) == 1
     assert value(after, "ember_reports_total", event="crash") == 1
     calls = value(after, "ember_call_duration_seconds_count")
     assert calls >= value(before, "ember_call_duration_seconds_count") + 2

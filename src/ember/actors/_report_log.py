@@ -86,18 +86,23 @@ class ReportLog:
     O(1) and never fails.
     """
 
-    __slots__ = ("_counts", "_kept", "_seq", "node")
+    __slots__ = ("_by_class", "_counts", "_kept", "_seq", "node")
 
     def __init__(self, node: str, capacity: int = REPORTS_KEPT) -> None:
         check_positive_int("capacity", capacity)
         self.node = node
         self._kept: deque[Report] = deque(maxlen=capacity)
         self._counts: dict[str, int] = {}
+        self._by_class: dict[tuple[str, str], int] = {}
         self._seq = 0
 
-    def count(self, event: str) -> None:
-        """Count one ``event`` without keeping a report of it (progress reports)."""
+    def count(self, event: str, supervisor_class: str | None = None) -> None:
+        """Count one ``event`` without keeping a report of it (progress reports); a
+        supervisor's event is also counted under its class (``module:QualName``)."""
         self._counts[event] = self._counts.get(event, 0) + 1
+        if supervisor_class is not None:
+            key = (event, supervisor_class)
+            self._by_class[key] = self._by_class.get(key, 0) + 1
 
     def add(
         self,
@@ -109,10 +114,12 @@ class ReportLog:
         name: Any = None,
         supervisor: ActorRef | None = None,
         reason: Any = None,
+        supervisor_class: str | None = None,
     ) -> Report:
         """Keep a report of ``event`` (counted too) and return it. ``name`` is kept
-        only if it is a str; ``reason`` as its bounded repr."""
-        self.count(event)
+        only if it is a str; ``reason`` as its bounded repr. ``supervisor_class``: see
+        ``count``."""
+        self.count(event, supervisor_class)
         self._seq += 1
         report = Report(
             seq=self._seq,
@@ -149,6 +156,12 @@ class ReportLog:
         """How many reports of each event this node made since it started (progress
         reports such as ``child_started`` included, though they are not kept)."""
         return dict(self._counts)
+
+    def counts_by_supervisor_class(self) -> dict[tuple[str, str], int]:
+        """Supervisors' events since the node started, by ``(event, supervisor class)``
+        (a class as ``module:QualName``: as many keys as the code has supervisor
+        classes, however many supervisors run)."""
+        return dict(self._by_class)
 
     def __len__(self) -> int:
         return len(self._kept)

@@ -79,6 +79,7 @@ class Engine(ABC):
         "actor",
         "by_ref",
         "children",
+        "class_path",
         "ref",
         "reports",
         "restarted",
@@ -99,6 +100,7 @@ class Engine(ABC):
         self.supervisors = 0  # children of kind "supervisor", for count_children
         self.restarted = 0  # children restarted since the supervisor started
         self.reports = actor.node.reports
+        self.class_path = f"{type(actor).__module__}:{type(actor).__qualname__}"
 
     # ---- what a kind supplies ----------------------------------------------------------
 
@@ -163,7 +165,15 @@ class Engine(ABC):
         try:
             ref = await self.actor.spawn(spec.actor, *child.args, name=spec.name, link=True)
         except SpawnFailed as failed:
-            report(self.reports, "start_error", self.ref, child.id, None, failed.reason)
+            report(
+                self.reports,
+                "start_error",
+                self.ref,
+                child.id,
+                None,
+                failed.reason,
+                supervisor_class=self.class_path,
+            )
             if new:
                 self.remove(child)
             raise
@@ -175,7 +185,7 @@ class Engine(ABC):
             self.restarted += 1
             child.restarts += 1
         event = "child_restarted" if restarted else "child_started"
-        report(self.reports, event, self.ref, child.id, ref)
+        report(self.reports, event, self.ref, child.id, ref, supervisor_class=self.class_path)
         return ref
 
     # ---- messages ---------------------------------------------------------------------
@@ -205,7 +215,15 @@ class Engine(ABC):
             self._not_a_child(ref, reason)
             return
         child.ref = None
-        report(self.reports, "child_terminated", self.ref, child.id, ref, reason)
+        report(
+            self.reports,
+            "child_terminated",
+            self.ref,
+            child.id,
+            ref,
+            reason,
+            supervisor_class=self.class_path,
+        )
         if not should_restart(child.spec.restart, reason):
             self._after_stop(child)
             return
@@ -277,7 +295,15 @@ class Engine(ABC):
     def give_up(self, child: Child, reason: Any) -> None:
         """The intensity is exceeded: end with ``"shutdown"`` (``terminate`` then
         stops every child; pending backoffs end with the supervisor's timers)."""
-        report(self.reports, "reached_max_restart_intensity", self.ref, child.id, None, reason)
+        report(
+            self.reports,
+            "reached_max_restart_intensity",
+            self.ref,
+            child.id,
+            None,
+            reason,
+            supervisor_class=self.class_path,
+        )
         self.actor.stop("shutdown")
 
     # ---- stopping ---------------------------------------------------------------------

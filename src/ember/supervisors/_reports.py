@@ -42,8 +42,11 @@ def report(
     child_id: Any,
     child: ActorRef | None,
     reason: Any = None,
+    *,
+    supervisor_class: str | None = None,
 ) -> None:
-    """Count, keep and log one supervisor event; errors at ERROR level, progress at INFO."""
+    """Count, keep and log one supervisor event; errors at ERROR level, progress at INFO.
+    ``supervisor_class`` (``module:QualName``) is counted with it, for metrics."""
     quiet = event == "child_started" or (event == "child_terminated" and is_clean(reason))
     if event in ("child_started", "child_restarted"):
         level = logging.INFO
@@ -52,7 +55,7 @@ def report(
         level = logging.INFO if quiet else logging.ERROR
         args = (supervisor, child_id, child, reason)
     if quiet:
-        log.count(event)
+        log.count(event, supervisor_class)
     else:
         log.add(
             event,
@@ -62,6 +65,7 @@ def report(
             name=child_id,
             supervisor=supervisor,
             reason=reason,
+            supervisor_class=supervisor_class,
         )
     if not LOGGER.isEnabledFor(level):
         return

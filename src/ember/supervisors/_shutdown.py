@@ -32,7 +32,16 @@ async def shutdown_child(
         async with asyncio.timeout(shutdown):  # None: no deadline
             await node.stop(ref, "shutdown")
     except TimeoutError:
-        report(supervisor.node.reports, "shutdown_error", supervisor.ref, child_id, ref, "killed")
+        kind = type(supervisor)
+        report(
+            supervisor.node.reports,
+            "shutdown_error",
+            supervisor.ref,
+            child_id,
+            ref,
+            "killed",
+            supervisor_class=f"{kind.__module__}:{kind.__qualname__}",
+        )
         node.exit(ref, "kill")
 
 

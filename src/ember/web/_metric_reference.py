@@ -54,11 +54,17 @@ METRICS: Final[tuple[Metric, ...]] = (
         "How long calls made from this node waited (answered, failed or timed out).",
     ),
     # -- supervisors ---------------------------------------------------------------
-    _m("ember_supervisor_restarts_total", "counter", "Children restarted by supervisors."),
+    _m(
+        "ember_supervisor_restarts_total",
+        "counter",
+        "Children restarted, by supervisor class (module:QualName).",
+        "supervisor",
+    ),
     _m(
         "ember_supervisor_give_ups_total",
         "counter",
-        "Supervisors that exceeded their restart intensity and stopped.",
+        "Supervisors that exceeded their restart intensity and stopped, by class.",
+        "supervisor",
     ),
     _m(
         "ember_reports_total",

@@ -129,10 +129,14 @@ class NodeCollector(Collector):
         )
 
     def _supervisors(self) -> Iterator[Metric]:
-        counts = self.node.reports.counts()
-        yield _counter("ember_supervisor_restarts_total", counts.get("child_restarted", 0))
-        give_ups = counts.get("reached_max_restart_intensity", 0)
-        yield _counter("ember_supervisor_give_ups_total", give_ups)
+        reports = self.node.reports
+        counts, by_class = reports.counts(), reports.counts_by_supervisor_class()
+        for name, event in (
+            ("ember_supervisor_restarts_total", "child_restarted"),
+            ("ember_supervisor_give_ups_total", "reached_max_restart_intensity"),
+        ):
+            classes = sorted((cls, n) for (seen, cls), n in by_class.items() if seen == event)
+            yield _labelled(CounterMetricFamily, name, classes)
         yield _labelled(CounterMetricFamily, "ember_reports_total", sorted(counts.items()))
 
     def _cluster(self, stats: Any) -> Iterator[Metric]:
