@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench import machine, report
 from bench.measure import LOOPS, NO_LOOP
-from bench.runner import ROOT, Cell, run_cell
-from bench.systems import ASYNCIO_SYSTEMS
+from bench.runner import NOT_INSTALLED, ROOT, Cell, run_cell
+from bench.systems import ASYNCIO_SYSTEMS, unavailable
 from bench.workloads import ALIASES, SYSTEMS, WORKLOADS, canonical
 
 
@@ -91,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     timeout = args.timeout or (120.0 if args.quick else 600.0)
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     cells = plan(args)
+    for system in dict.fromkeys(cell.system for cell in cells):
+        why = unavailable(system)
+        if why is not None:
+            print(f"{system}: not installed, not measured: {why}", file=sys.stderr, flush=True)
     started = time.strftime("%Y-%m-%d %H:%M:%S %z")
     load_before = os.getloadavg()
     results = []
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
         print(f"wrote {target}", file=sys.stderr)
-    failed = [r for r in results if r["status"] != "ok"]
+    failed = [r for r in results if r["status"] not in ("ok", NOT_INSTALLED)]
     return 1 if failed else 0
 
 

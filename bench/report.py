@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.systems import ASYNCIO_SYSTEMS
 from bench.targets import TARGETS
 from bench.workloads import SYSTEMS, WORKLOADS
 
@@ -15,6 +16,12 @@ SYSTEM_NOTES = {
     "non-blocking DEALER/ROUTER, ember's frame shapes, 100 casts per frame)",
     "raw-unbatched": "the two-node raw pyzmq ceiling with one message per frame",
     "ember": "this project, through its public API",
+    "erlang": "Erlang/OTP{release}: our programs in `bench/erlang/` (gen_servers, OTP's "
+    "supervisor, distribution between two nodes on loopback), compiled with erlc at run "
+    "time, `erl` with its default schedulers (one per core)",
+    "erlang-o1": "the same Erlang restarts under `bench_o1_sup`, a one_for_one supervisor "
+    "whose restart window is O(1) (a fixed window: its start and a counter) instead of "
+    "OTP 25's list of restart times",
     "pykka": "pykka ThreadingActor: one OS thread per actor",
     "thespian-simple": "thespian simpleSystemBase: all actors run synchronously in the caller's thread (a test base, not a server)",
     "thespian-tcp": "thespian multiprocTCPBase: one OS process per actor, TCP with an ACK per message (loopback only)",
@@ -46,6 +53,10 @@ NOTES = (
     "(`logging.disable(logging.CRITICAL)`) for ember: every crash otherwise logs a crash "
     "report with its traceback plus the supervisor's `child_terminated` and "
     "`child_restarted` reports, which costs extra per crash on top of the figures here.",
+    "The Erlang column (`erlang`, `erlang-o1`) runs the same shapes as Erlang programs "
+    "(`bench/erlang/`, `bench/README.md`), one `erl` per run; its `÷ erlang` column and "
+    "the summary's `ember ÷ erlang` compare with the BEAM in the same run. Without `erl` "
+    "on PATH its cells say `not installed` and how to install it.",
     "ember's node freezes long-lived objects after bursts of spawns (`gc.freeze()`), so its "
     "full-GC figure is what an application sees; the `after gc.unfreeze()` column is the "
     "same collection with the freeze undone, for comparison with raw.",
@@ -79,6 +90,22 @@ def _rate_of(cells: list[dict[str, Any]], workload: str, system: str, loop: str)
     return None
 
 
+def _status_of(cells: list[dict[str, Any]], workload: str, system: str, loop: str) -> str | None:
+    for cell in cells:
+        if (cell["workload"], cell["system"], cell["loop"]) == (workload, system, loop):
+            return str(cell["status"])
+    return None
+
+
+def _erlang_release(cells: list[dict[str, Any]]) -> str:
+    """ " OTP 25 (erts 13.1.5)" from the first Erlang cell measured, or ""."""
+    for cell in cells:
+        if cell["system"].startswith("erlang") and cell["status"] == "ok":
+            metrics = cell["metrics"]
+            return f" {metrics.get('otp', '?')} (erts {metrics.get('erts', '?')})"
+    return ""
+
+
 def _ratio(value: float, reference: float | None) -> str:
     if reference is None:
         return "n/a"
@@ -96,13 +123,13 @@ def _table(workload: str, cells: list[dict[str, Any]]) -> list[str]:
     extras = [
         col for col in EXTRA_COLUMNS if any(col[0] in cell.get("metrics", {}) for cell in mine)
     ]
+    versus = ["ember", "raw", *(["erlang"] if any(c["system"] == "erlang" for c in mine) else [])]
     header = [
         "system",
         "loop",
         "count",
         spec.unit,
-        "÷ ember",
-        "÷ raw",
+        *(f"÷ {system}" for system in versus),
         *(col[1] for col in extras),
         "runs",
     ]
@@ -114,15 +141,15 @@ def _table(workload: str, cells: list[dict[str, Any]]) -> list[str]:
         row = [cell["system"], loop, f"{cell['count']:,}"]
         if cell["status"] != "ok":
             error = str(cell.get("error", "")).replace("|", "/")[:120]
-            row += [f"**{cell['status'].upper()}**: {error}", "", "", *([""] * len(extras)), ""]
+            row += [f"**{cell['status'].upper()}**: {error}", *([""] * len(versus))]
+            row += [*([""] * len(extras)), ""]
         else:
             metrics = cell["metrics"]
             value = float(metrics["rate"])
-            row += [
-                human(value),
-                _ratio(value, _rate_of(cells, workload, "ember", reference_loop)),
-                _ratio(value, _rate_of(cells, workload, "raw", reference_loop)),
-            ]
+            row.append(human(value))
+            for system in versus:
+                loop_of = reference_loop if system in ASYNCIO_SYSTEMS else "-"
+                row.append(_ratio(value, _rate_of(cells, workload, system, loop_of)))
             row += [fmt(metrics[key]) if key in metrics else "" for key, _, fmt in extras]
             runs = cell.get("rates", [])
             row.append(
@@ -132,7 +159,8 @@ def _table(workload: str, cells: list[dict[str, Any]]) -> list[str]:
             )
         lines.append("| " + " | ".join(row) + " |")
     for system, why in spec.not_available.items():
-        row = [system, "-", "", f"not available: {why}", "", "", *([""] * len(extras)), ""]
+        row = [system, "-", "", f"not available: {why}", *([""] * len(versus))]
+        row += [*([""] * len(extras)), ""]
         lines.append("| " + " | ".join(row) + " |")
     return [*lines, ""]
 
@@ -147,7 +175,8 @@ def _summary(cells: list[dict[str, Any]]) -> list[str]:
         "ember's rate divided by each system's on the same workload (peers that are not "
         "asyncio based have one figure, used for both loops). Above 1: ember is faster. "
         "`-`: this workload does not run on that system; `not available`: the system has no "
-        "such feature (pykka has no supervision); `n/a`: the measurement failed.",
+        "such feature (pykka has no supervision); `n/a`: the measurement failed or was not "
+        "selected; `not installed`: the system's runtime is not on this machine (Erlang).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join([" --- "] * 2 + [" ---: "] * (len(header) - 2)) + "|",
@@ -165,8 +194,14 @@ def _summary(cells: list[dict[str, Any]]) -> list[str]:
                 if system not in spec.counts:
                     row.append("-")
                     continue
-                theirs = _rate_of(cells, workload, system, loop if system == "raw" else "-")
-                row.append("n/a" if theirs is None else _ratio(mine, theirs))
+                their_loop = loop if system in ASYNCIO_SYSTEMS else "-"
+                theirs = _rate_of(cells, workload, system, their_loop)
+                if theirs is not None:
+                    row.append(_ratio(mine, theirs))
+                elif _status_of(cells, workload, system, their_loop) == "not installed":
+                    row.append("not installed")
+                else:
+                    row.append("n/a")
             lines.append("| " + " | ".join(row) + " |")
     return [*lines, ""]
 
@@ -225,7 +260,10 @@ def render(results: dict[str, Any]) -> str:
         *(line for note in NOTES for line in (note, "")),
         "| system | what it is |",
         "| --- | --- |",
-        *(f"| {name} | {note} |" for name, note in SYSTEM_NOTES.items()),
+        *(
+            f"| {name} | {note.format(release=_erlang_release(cells))} |"
+            for name, note in SYSTEM_NOTES.items()
+        ),
         "",
         *_targets(cells),
         *_summary(cells),

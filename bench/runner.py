@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import systems
+
 ROOT = Path(__file__).resolve().parent.parent
+NOT_INSTALLED = "not installed"  # a cell's status when its system's runtime is absent
 
 
 @dataclass(frozen=True)
@@ -87,13 +90,19 @@ def run_once(cell: Cell, timeout: float) -> dict[str, Any]:
 
 
 def run_cell(cell: Cell, timeout: float) -> dict[str, Any]:
-    """Repeat a cell; keep the run with the median rate, and every rate seen."""
+    """Repeat a cell; keep the run with the median rate, and every rate seen.
+
+    A system whose runtime is not installed here (Erlang without ``erl``) is not run:
+    its cell says "not installed" and how to install it."""
     base = {
         "workload": cell.workload,
         "system": cell.system,
         "loop": cell.loop,
         "count": cell.count,
     }
+    why = systems.unavailable(cell.system)
+    if why is not None:
+        return {**base, "status": NOT_INSTALLED, "error": why, "rates": []}
     runs: list[dict[str, Any]] = []
     for _ in range(cell.repeats):
         run = run_once(cell, timeout)

@@ -14,7 +14,16 @@ SENDER_BATCH = 1_000  # one-way: a sender yields to the loop after this many mes
 CALLERS = 100  # remote_call_throughput: concurrent callers in process A
 PER_FRAME = 100  # remote_one_way, raw pyzmq: messages per frame (raw-unbatched: 1)
 
-SYSTEMS = ("raw", "raw-unbatched", "ember", "pykka", "thespian-simple", "thespian-tcp")
+SYSTEMS = (
+    "raw",
+    "raw-unbatched",
+    "ember",
+    "erlang",
+    "erlang-o1",
+    "pykka",
+    "thespian-simple",
+    "thespian-tcp",
+)
 
 RESTART_CHILDREN = 100  # restart_throughput: children under the one supervisor
 RESTART_INTENSITY = (10**9, 1.0)  # (intensity, period): the supervisor never gives up
@@ -51,10 +60,12 @@ WORKLOADS: dict[str, Workload] = {
             "reaches the total. Timed from the first send to the last handled message. ember's "
             "receiver sets `mailbox_limit` above the count, as the raw deque is unbounded: with "
             "the node's default limit (100k) the flood overflows it and most messages are "
-            "dropped (counted in `node.statistics().mailbox_overflows`).",
+            "dropped (counted in `node.statistics().mailbox_overflows`). erlang = four "
+            "gen_servers `gen_server:cast` to a fifth (no yielding: the BEAM preempts).",
             {
                 "raw": 1_000_000,
                 "ember": 1_000_000,
+                "erlang": 1_000_000,
                 "pykka": 200_000,
                 "thespian-simple": 200_000,
                 "thespian-tcp": 5_000,
@@ -67,10 +78,12 @@ WORKLOADS: dict[str, Workload] = {
             "calls/s",
             "Sequential request/reply from the benchmark's main task (not an actor): ember "
             "`await ref.call(msg)`, pykka `ask`, thespian `ActorSystem.ask`; raw = a request "
-            "in the server's deque mailbox plus one future per reply.",
+            "in the server's deque mailbox plus one future per reply; erlang = "
+            "`gen_server:call` from the driver process (not a gen_server).",
             {
                 "raw": 200_000,
                 "ember": 200_000,
+                "erlang": 200_000,
                 "pykka": 20_000,
                 "thespian-simple": 100_000,
                 "thespian-tcp": 2_000,
@@ -83,10 +96,11 @@ WORKLOADS: dict[str, Workload] = {
             "round trips/s",
             "Two actors bounce one message back and forth; the figure is round trips per "
             "second (one round trip = two hops = two messages). raw = two coroutines with "
-            "deque mailboxes and one future per wake-up.",
+            "deque mailboxes and one future per wake-up; erlang = two gen_servers casting.",
             {
                 "raw": 200_000,
                 "ember": 200_000,
+                "erlang": 200_000,
                 "pykka": 20_000,
                 "thespian-simple": 100_000,
                 "thespian-tcp": 2_000,
@@ -101,10 +115,13 @@ WORKLOADS: dict[str, Workload] = {
             "`await node.spawn` returns after init). Memory = RSS delta after a full GC divided "
             "by count (thespian-tcp: the PSS delta over every process of the system). raw = an "
             "object plus a task awaiting a shared Event. pykka starts a thread per actor and "
-            "thespian-tcp a process per actor, so they run far fewer.",
+            "thespian-tcp a process per actor, so they run far fewer. erlang = "
+            "`gen_server:start` (synchronous: init included); memory = the emulator's RSS "
+            "delta per process (its own `erlang:memory(processes)` count is in the JSON).",
             {
                 "raw": 100_000,
                 "ember": 100_000,
+                "erlang": 100_000,
                 "pykka": 2_000,
                 "thespian-simple": 100_000,
                 "thespian-tcp": 20,
@@ -117,8 +134,9 @@ WORKLOADS: dict[str, Workload] = {
             "actors/s",
             "As `spawn`, with 1M actors; then one full `gc.collect()` is timed with all of them "
             "alive. ember's node may call `gc.freeze()` itself; raw also shows the pause after "
-            "an explicit `gc.freeze()`.",
-            {"raw": 1_000_000, "ember": 1_000_000},
+            "an explicit `gc.freeze()`. erlang: spawn rate and memory only (per-process "
+            "heaps, no global collection to time).",
+            {"raw": 1_000_000, "ember": 1_000_000, "erlang": 1_000_000},
             repeats=1,
         ),
         Workload(
@@ -136,10 +154,19 @@ WORKLOADS: dict[str, Workload] = {
             "thespian = a parent actor that re-creates its child on `ChildActorExited`: the "
             "driver asks the parent, which tells the child to exit (a thespian actor that raises "
             "is not stopped: the message is retried, then returned as a PoisonMessage), "
-            "re-creates it and answers with the new address, which the driver then asks.",
+            "re-creates it and answers with the new address, which the driver then asks. "
+            "erlang = OTP's `supervisor` (logger level `none`), the child a gen_server that "
+            "raises in `handle_cast` and sends the driver its pid from `init`; OTP 25 keeps "
+            "the restart window as a list of restart times filtered at each restart, so at "
+            "this intensity every restart walks the last second's restarts. erlang-o1 = the "
+            "same with `bench/erlang/bench_o1_sup.erl`, a one_for_one gen_server supervisor "
+            "that counts restarts in a fixed window (its start and a counter): O(1) per "
+            "restart.",
             {
                 "raw": 100_000,
                 "ember": 50_000,
+                "erlang": 50_000,
+                "erlang-o1": 50_000,
                 "thespian-simple": 20_000,
                 "thespian-tcp": 100,
             },
@@ -154,8 +181,8 @@ WORKLOADS: dict[str, Workload] = {
             "children. Each round crashes all of them (a cast that makes each raise), waits "
             "until all are restarted and each new child has answered a call; count = total "
             "restarts. Logging disabled while measuring, as for `restart`. raw = the same "
-            "with tasks and done-callbacks.",
-            {"raw": 200_000, "ember": 50_000},
+            "with tasks and done-callbacks; erlang and erlang-o1 as for `restart`.",
+            {"raw": 200_000, "ember": 50_000, "erlang": 50_000, "erlang-o1": 50_000},
             not_available={"pykka": NO_SUPERVISION},
         ),
         Workload(
@@ -207,13 +234,17 @@ WORKLOADS: dict[str, Workload] = {
             "the same, one message per frame. ember runs 200k, not 500k: with 500k node `b` was "
             "declared down mid-run in 2 runs of 3 (its receive backlog held its loop for ~2 s, "
             "past the failure detector's ~1.8 s). thespian-tcp = a sender actor's process into a "
-            "receiver actor's process (multiprocTCPBase), far fewer messages.",
+            "receiver actor's process (multiprocTCPBase), far fewer messages. erlang = two "
+            "Erlang nodes (distribution over loopback TCP, a private epmd on 127.0.0.1): a "
+            "gen_server on `a` casts to a counting gen_server on `b`, which sends `{done, n}` "
+            "back.",
             {
                 "raw": 500_000,
                 "raw-unbatched": 300_000,
                 # 500k fails 2 runs in 3: node b's receive drains its whole backlog
                 # (~2 s) in one loop callback, heartbeats stall and b is declared down.
                 "ember": 200_000,
+                "erlang": 200_000,
                 "thespian-tcp": 2_000,
             },
             quick_divisor={"thespian-tcp": 4},
@@ -230,8 +261,9 @@ WORKLOADS: dict[str, Workload] = {
             "`[2, call_id, True, value]`), add_reader-driven: the ceiling. thespian-tcp = "
             "`ActorSystem.ask` to an actor (its own process). Cross-process latency varies "
             "3-5x from run to run on this machine (the kernel may put both sides "
-            "on one vCPU or on two): compare with raw in the same run.",
-            {"raw": 20_000, "ember": 20_000, "thespian-tcp": 2_000},
+            "on one vCPU or on two): compare with raw in the same run. erlang = "
+            "`gen_server:call` from node `a`'s driver process to a gen_server on node `b`.",
+            {"raw": 20_000, "ember": 20_000, "erlang": 20_000, "thespian-tcp": 2_000},
             quick_divisor={"thespian-tcp": 4},
         ),
         Workload(
@@ -243,8 +275,9 @@ WORKLOADS: dict[str, Workload] = {
             f"pyzmq: {CALLERS} requests outstanding on one DEALER/ROUTER pair, each loop "
             "turn's requests in one frame, each drain's replies in one frame (as ember "
             "coalesces). thespian-tcp = one actor keeping "
-            f"{CALLERS} asks in flight to an echo actor (each actor its own process).",
-            {"raw": 200_000, "ember": 100_000, "thespian-tcp": 2_000},
+            f"{CALLERS} asks in flight to an echo actor (each actor its own process). erlang = "
+            f"{CALLERS} processes on node `a` each `gen_server:call` a gen_server on node `b`.",
+            {"raw": 200_000, "ember": 100_000, "erlang": 100_000, "thespian-tcp": 2_000},
             quick_divisor={"thespian-tcp": 4},
         ),
     )

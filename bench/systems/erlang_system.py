@@ -32,10 +32,7 @@ from bench.workloads import CALLERS, RESTART_CHILDREN, RESTART_INTENSITY, SENDER
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "erlang"
 TOOLS = ("erl", "erlc", "epmd")
-INSTALL = (
-    "install Erlang/OTP to get this column: `sudo apt-get install erlang-base` on "
-    "Debian/Ubuntu (`dnf install erlang`, `brew install erlang`), then run the bench again"
-)
+INSTALL = "install Erlang/OTP: `apt-get install erlang-base` (Debian, Ubuntu)"
 TIMEOUT = 300.0  # seconds for one program run
 START_TIMEOUT = 30.0  # seconds for epmd or node b to come up
 LOOPBACK = "127.0.0.1"
@@ -53,7 +50,7 @@ def missing() -> str | None:
     absent = [tool for tool in TOOLS if shutil.which(tool) is None]
     if not absent:
         return None
-    return f"{', '.join(absent)} not found on PATH: {INSTALL}"
+    return f"{', '.join(absent)} not found on PATH; {INSTALL}"
 
 
 def parse_metrics(stdout: str) -> Metrics:
@@ -80,18 +77,25 @@ def compile_programs(into: Path) -> None:
 
 @contextmanager
 def stopped(process: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
-    """Yield ``process``; on the way out stop it by its pid: SIGTERM, then SIGKILL."""
+    """Yield ``process``; on the way out stop it by its pid.
+
+    Its stdin is closed first (node b halts on end of file), then SIGTERM, then
+    SIGKILL, each given 5 s."""
     try:
         yield process
     finally:
-        for signum in (signal.SIGTERM, signal.SIGKILL):
-            if process.poll() is not None:
-                break
-            with suppress(ProcessLookupError):
-                os.kill(process.pid, signum)
+        steps: tuple[signal.Signals | None, ...] = (signal.SIGTERM, signal.SIGKILL)
+        if process.stdin is not None:
+            process.stdin.close()
+            steps = (None, *steps)
+        for signum in steps:
+            if signum is not None and process.poll() is None:
+                with suppress(ProcessLookupError):
+                    os.kill(process.pid, signum)
             with suppress(subprocess.TimeoutExpired):
                 process.wait(5.0)
-        for stream in (process.stdin, process.stdout, process.stderr):
+                break
+        for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
 

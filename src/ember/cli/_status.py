@@ -114,6 +114,8 @@ def _show(rows: Sequence[dict[str, Any]], args: argparse.Namespace, *, again: bo
             print(f"\n{row['name']}:")
             if "error" in row:
                 print(f"  ? {row['error']}")
+            elif not row.get("tree_lines"):
+                print("  (no supervisors: start an application with --app, or spawn one)")
             for line in row.get("tree_lines", []):
                 print(f"  {line}")
     sys.stdout.flush()
