@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import math
 import time
 from typing import Any
 
@@ -49,7 +48,7 @@ __all__ = ["GRID", "Room", "coin_at", "step"]
 GRID = 20
 PEER_TIMEOUT = 3.0
 RETRY_AFTER = 1.0  # seconds between two tries of a call a session must answer
-TELL_FOR = 120.0  # seconds a room keeps telling its sessions ``match_over``
+TELL_FOR = 120.0  # seconds a room keeps telling a session (a killed room's calls end too)
 WIN_POINTS = 16
 
 
@@ -217,7 +216,8 @@ class Room(ember.Entity):
         for ticket in s["tickets"]:
             owner = ticket["owner"]
             message = ("confirm", ticket["tid"], self.key, info)
-            self._tell(owner, message, ("confirmed", ticket["tid"]), until=math.inf)
+            until = time.monotonic() + TELL_FOR  # then the session's own check takes over
+            self._tell(owner, message, ("confirmed", ticket["tid"]), until=until)
 
     def _tell(
         self, player: str, message: tuple[Any, ...], answer: tuple[Any, ...], until: float
