@@ -272,6 +272,7 @@ class Ledger:
         self._matches_over: set[str] = set()
         self._watching: dict[tuple[str, str], tuple[int, int, float]] = {}
         self._epoch_gaps: dict[tuple[str, int], float] = {}  # (room, new epoch) -> gap
+        self._epoch_left_at: dict[tuple[str, int], float] = {}  # -> last push of the old one
         self._ticks_rolled_back_max = 0
         self._dropped_at: dict[str, float] = {}
         self._reconnect_gaps: list[float] = []
@@ -437,7 +438,9 @@ class Ledger:
         if before is not None and before[0] != epoch:
             key = (room, epoch)
             gap = at - before[2]
-            self._epoch_gaps[key] = min(gap, self._epoch_gaps.get(key, gap))
+            if gap < self._epoch_gaps.get(key, math.inf):
+                self._epoch_gaps[key] = gap
+                self._epoch_left_at[key] = before[2]
             self._ticks_rolled_back_max = max(self._ticks_rolled_back_max, before[1] - tick)
         self._watching[(player, room)] = (epoch, tick, at)
         if state.get("phase") == "over":
@@ -512,6 +515,7 @@ class Ledger:
         cross_region_share          share of matches with more than one region
         room_resumes                rooms whose epoch changed while a bot watched
         room_resume_gap_s           p50/p99, last push of an epoch to the first of the next
+        room_resume_log             [last push of the old epoch (monotonic s), gap] of each
         ticks_rolled_back_max       largest drop of ``tick`` across an epoch change
         reconnects                  resumes after a drop; reconnect_gap_p99_s their gap
         reconnect_log               [dropped at (the monotonic clock, s), gap] of each
@@ -576,6 +580,10 @@ class Ledger:
             ),
             "room_resumes": len({room for room, _ in self._epoch_gaps}),
             "room_resume_gap_s": _percentiles(self._epoch_gaps.values(), 50, 99),
+            "room_resume_log": [
+                (round(self._epoch_left_at[key], 3), round(gap, 3))
+                for key, gap in self._epoch_gaps.items()
+            ],
             "ticks_rolled_back_max": self._ticks_rolled_back_max,
             "drops": counts["drops"],
             "reconnects": len(self._reconnect_gaps),

@@ -282,11 +282,21 @@ async def _run(
     summary["unplanned_node_restarts"] = chaos.restarts
     summary["seed"] = seed
     reconnects = summary.pop("reconnect_log", [])
+    resumes = summary.pop("room_resume_log", [])
     summary["chaos"] = [
         {"at_s": round(e.at, 1), "action": e.action, "target": e.target, **e.done}
         | _reconnects_during(e, reconnects)
+        | _rooms_resumed_after(e, resumes)
         for e in events
     ]
+    after_kills = [
+        gap for e in events if e.action == "sigkill" for gap in _kill_resume_gaps(e, resumes)
+    ]
+    summary["room_resume_after_sigkill_s"] = {
+        "count": len(after_kills),
+        "p50": _round(percentile(after_kills, 50)),
+        "p99": _round(percentile(after_kills, 99)),
+    }
     summary["server"] = {
         "counters_since_last_restart": counters,
         "config_version": max((n["config_version"] for n in server.values()), default=0),
@@ -316,6 +326,23 @@ def _reconnects_during(event: Event, reconnects: list[list[float]]) -> dict[str,
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def _kill_resume_gaps(event: Event, resumes: list[list[float]]) -> list[float]:
+    """The gaps of the rooms that resumed because ``event`` (a SIGKILL) took their
+    node: whose old epoch's last push came after the kill and before the node was
+    started again (``RESTART_AFTER`` later, when handoffs move rooms once more)."""
+    if event.action != "sigkill" or not event.ended:
+        return []
+    return [gap for left, gap in resumes if event.began <= left < event.began + RESTART_AFTER]
+
+
+def _rooms_resumed_after(event: Event, resumes: list[list[float]]) -> dict[str, Any]:
+    """For a SIGKILL: how many rooms the bots saw resume because of it, and their gap p99."""
+    if event.action != "sigkill" or not event.ended:
+        return {}
+    gaps = _kill_resume_gaps(event, resumes)
+    return {"rooms_resumed": len(gaps), "room_resume_gap_p99_s": _round(percentile(gaps, 99))}
 
 
 def report(summary: dict[str, Any]) -> list[str]:
@@ -357,7 +384,8 @@ async def main(options: GameOptions) -> int:
     for key in (
         "players", "matches", "tickets_submitted", "tickets_matched", "tickets_cancelled",
         "tickets_expired", "tickets_waiting", "tickets_lost", "players_in_two_rooms",
-        "time_to_match_s", "room_resumes", "room_resume_gap_s", "ticks_rolled_back_max",
+        "time_to_match_s", "room_resumes", "room_resume_gap_s", "room_resume_after_sigkill_s",
+        "ticks_rolled_back_max",
         "reconnects", "reconnect_gap_p99_s", "node_kills", "node_pauses", "node_drains",
         "actor_kills", "client_messages_per_s",
     ):  # fmt: skip

@@ -513,3 +513,12 @@ def test_reconnect_log_gives_each_drop_time_and_gap() -> None:
     ledger.dropped("ana", 10.5)  # the same drop: the first time counts
     ledger.resumed("ana", 12.0)
     assert summary_of(ledger)["reconnect_log"] == [(10.0, 2.0)]
+
+
+def test_room_resume_log_gives_when_the_old_epoch_went_quiet_and_the_least_gap() -> None:
+    ledger = Ledger(play_ends_at=100.0)
+    ledger.room_state("ana", room("r-1", tick=100, epoch=1), 10.0)
+    ledger.room_state("bo", room("r-1", tick=100, epoch=1), 10.1)
+    ledger.room_state("ana", room("r-1", tick=90, epoch=2), 12.0)  # 2.0 after ana's last
+    ledger.room_state("bo", room("r-1", tick=92, epoch=2), 11.6)  # 1.5 after bo's: the least
+    assert summary_of(ledger)["room_resume_log"] == [(10.1, 1.5)]
