@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.runner import NOT_INSTALLED
 from bench.systems import ASYNCIO_SYSTEMS
 from bench.targets import TARGETS
 from bench.workloads import SYSTEMS, WORKLOADS
@@ -98,7 +99,7 @@ def _status_of(cells: list[dict[str, Any]], workload: str, system: str, loop: st
 
 
 def _erlang_release(cells: list[dict[str, Any]]) -> str:
-    """ " OTP 25 (erts 13.1.5)" from the first Erlang cell measured, or ""."""
+    """The Erlang release measured (' OTP 25 (erts 13.1.5)'), or '' if none was."""
     for cell in cells:
         if cell["system"].startswith("erlang") and cell["status"] == "ok":
             metrics = cell["metrics"]
@@ -198,7 +199,7 @@ def _summary(cells: list[dict[str, Any]]) -> list[str]:
                 theirs = _rate_of(cells, workload, system, their_loop)
                 if theirs is not None:
                     row.append(_ratio(mine, theirs))
-                elif _status_of(cells, workload, system, their_loop) == "not installed":
+                elif _status_of(cells, workload, system, their_loop) == NOT_INSTALLED:
                     row.append("not installed")
                 else:
                     row.append("n/a")

@@ -178,4 +178,33 @@ TARGETS = (
         ">=",
         50_000,
     ),
+    # issue 12: against Erlang/OTP, measured in the same run (bench/erlang)
+    Target(
+        12,
+        f">= 1.3x Erlang's remote call rate with {CALLERS} callers",
+        "remote_call_throughput",
+        "rate",
+        ">=",
+        1.3,
+        against="erlang",
+    ),
+    Target(12, "remote one-way >= 1M msgs/s", "remote_one_way", "rate", ">=", 1_000_000),
+    Target(
+        12,
+        "supervised restarts >= 0.5x OTP with an O(1) restart window",
+        "restart",
+        "rate",
+        ">=",
+        0.5,
+        against="erlang-o1",
+    ),
+    Target(
+        12,
+        "supervised restarts >= 10x stock OTP 25",
+        "restart",
+        "rate",
+        ">=",
+        10.0,
+        against="erlang",
+    ),
 )

@@ -11,13 +11,17 @@
 main([Workload, Count | Shape]) ->
     %% As ember's bench disables logging: a crash report per restart costs extra.
     ok = logger:set_primary_config(level, none),
-    try run(Workload, list_to_integer(Count), Shape) of
-        Metrics ->
+    %% The driver is a fresh process (not init, which runs this function), outside
+    %% any gen_server as ember's driver is outside any actor.
+    {_, Monitor} = spawn_monitor(fun() ->
+        exit({measured, run(Workload, list_to_integer(Count), Shape)})
+    end),
+    receive
+        {'DOWN', Monitor, process, _, {measured, Metrics}} ->
             bench_measure:emit(Metrics),
-            erlang:halt(0)
-    catch
-        Class:Reason:Stack ->
-            bench_measure:emit_error(io_lib:format("~p:~0p in ~0p", [Class, Reason, Stack])),
+            erlang:halt(0);
+        {'DOWN', Monitor, process, _, Reason} ->
+            bench_measure:emit_error(io_lib:format("~0p", [Reason])),
             erlang:halt(1)
     end.
 

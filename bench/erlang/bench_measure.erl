@@ -64,7 +64,10 @@ emit_error(Text) ->
     io:put_chars([json(#{error => unicode:characters_to_binary(Text)}), $\n]).
 
 json(Map) ->
-    Fields = [[$", atom_to_list(Key), "\": ", value(Value)] || {Key, Value} <- lists:sort(maps:to_list(Map))],
+    Fields = [
+        [$", atom_to_list(Key), "\": ", value(Value)]
+     || {Key, Value} <- lists:sort(maps:to_list(Map))
+    ],
     [${, lists:join(", ", Fields), $}].
 
 value(Value) when is_integer(Value) -> integer_to_list(Value);

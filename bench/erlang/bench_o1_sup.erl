@@ -36,9 +36,11 @@ add_restart(_Now, {Start, Count}, _Period) ->
 
 init({#{strategy := one_for_one, intensity := Intensity, period := Period}, Specs}) ->
     process_flag(trap_exit, true),
-    Children = maps:from_list([{start_child(Start), {Id, Start}} || #{id := Id, start := Start} <- Specs]),
-    {ok, #state{children = Children, intensity = Intensity, period = Period,
-                window = {erlang:monotonic_time(second), 0}}}.
+    Children = maps:from_list(
+        [{start_child(Start), {Id, Start}} || #{id := Id, start := Start} <- Specs]
+    ),
+    Window = {erlang:monotonic_time(second), 0},
+    {ok, #state{children = Children, intensity = Intensity, period = Period, window = Window}}.
 
 handle_call(which_children, _From, State) ->
     {reply, [{Id, Pid} || {Pid, {Id, _}} <- maps:to_list(State#state.children)], State}.
@@ -53,8 +55,9 @@ handle_info({'EXIT', Pid, Reason}, State = #state{children = Children}) ->
     end.
 
 terminate(_Reason, #state{children = Children}) ->
-    [exit(Pid, shutdown) || Pid <- maps:keys(Children)],
-    [receive {'EXIT', Pid, _} -> ok after 5000 -> exit(Pid, kill) end || Pid <- maps:keys(Children)],
+    Pids = maps:keys(Children),
+    [exit(Pid, shutdown) || Pid <- Pids],
+    [receive {'EXIT', Pid, _} -> ok after 5000 -> exit(Pid, kill) end || Pid <- Pids],
     ok.
 
 restart({_Id, Start} = Child, State = #state{intensity = Intensity, period = Period}) ->
@@ -62,8 +65,8 @@ restart({_Id, Start} = Child, State = #state{intensity = Intensity, period = Per
         {_, Count} when Count > Intensity ->
             {stop, {shutdown, reached_max_restart_intensity}, State};
         Window ->
-            Children = State#state.children,
-            {noreply, State#state{children = Children#{start_child(Start) => Child}, window = Window}}
+            Children = (State#state.children)#{start_child(Start) => Child},
+            {noreply, State#state{children = Children, window = Window}}
     end.
 
 start_child({M, F, A}) ->

@@ -47,20 +47,28 @@ timed_call(Echo) ->
     gen_server:call(Echo, get, 5000),
     bench_measure:now() - Start.
 
-%% Callers processes here each call an echo on b Count div Callers times.
+%% Callers processes here each call an echo on b Count div Callers times;
+%% timed from the first caller's start to the last caller's end.
 call_throughput(Count, Peer, Callers) ->
     connect(Peer),
     Echo = start_on(Peer, echo),
     calls(Echo, min(?WARM_UP, Count)),
     PerCaller = Count div Callers,
-    Driver = self(),
     Start = bench_measure:now(),
-    Pids = [spawn_link(fun() -> calls(Echo, PerCaller), Driver ! {finished, self()} end)
-            || _ <- lists:seq(1, Callers)],
-    [receive {finished, Pid} -> ok after ?TIMEOUT -> erlang:error(caller_timeout) end || Pid <- Pids],
+    Caller = fun() -> calls(Echo, PerCaller) end,
+    Running = [spawn_monitor(Caller) || _ <- lists:seq(1, Callers)],
+    [finished(Monitor) || {_, Monitor} <- Running],
     Seconds = bench_measure:seconds_since(Start),
     Total = PerCaller * Callers,
-    #{count => Total, seconds => Seconds, rate => bench_measure:rate(Total, Seconds), callers => Callers}.
+    Rate = bench_measure:rate(Total, Seconds),
+    #{count => Total, seconds => Seconds, rate => Rate, callers => Callers}.
+
+finished(Monitor) ->
+    receive
+        {'DOWN', Monitor, process, _, normal} -> ok;
+        {'DOWN', Monitor, process, _, Reason} -> erlang:error({caller_failed, Reason})
+    after ?TIMEOUT -> erlang:error({caller_timeout, ?TIMEOUT})
+    end.
 
 calls(_Echo, 0) ->
     ok;

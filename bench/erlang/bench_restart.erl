@@ -43,8 +43,8 @@ spec(Children, Intensity, Period) ->
     Flags = #{strategy => one_for_one, intensity => Intensity, period => Period},
     Driver = self(),
     Specs = [
-        #{id => Index, start => {gen_server, start_link, [bench_actors, {crashy, Driver, Index}, []]}}
-     || Index <- lists:seq(1, Children)
+        #{id => Index, start => {gen_server, start_link, [bench_actors, Child, []]}}
+     || Index <- lists:seq(1, Children), Child <- [{crashy, Driver, Index}]
     ],
     {Flags, Specs}.
 

@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -66,13 +67,20 @@ def parse_metrics(stdout: str) -> Metrics:
     return metrics
 
 
-def compile_programs(into: Path) -> None:
+@contextmanager
+def compiled() -> Iterator[Path]:
+    """A fresh temporary directory holding the programs compiled by erlc."""
+    why = missing()
+    if why is not None:
+        raise ErlangFailed(why)
     sources = sorted(str(path) for path in PROGRAMS.glob("*.erl"))
-    done = subprocess.run(
-        ["erlc", "-o", str(into), *sources], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise ErlangFailed(f"erlc failed ({done.returncode}): {done.stdout}{done.stderr}")
+    with tempfile.TemporaryDirectory(prefix="ember-bench-erlang-") as tmp:
+        done = subprocess.run(
+            ["erlc", "-o", tmp, *sources], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise ErlangFailed(f"erlc failed ({done.returncode}): {done.stdout}{done.stderr}")
+        yield Path(tmp)
 
 
 @contextmanager
@@ -134,9 +142,7 @@ def _measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
 
 def run_program(workload: str, count: int, *shape: str) -> Metrics:
     """Compile the programs, run one workload on one node, return its metrics."""
-    with tempfile.TemporaryDirectory(prefix="ember-bench-erlang-") as tmp:
-        directory = Path(tmp)
-        compile_programs(directory)
+    with compiled() as directory:
         return _measure(_main(directory, workload, count, shape), directory)
 
 
@@ -158,8 +164,7 @@ def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
         with socket.socket() as probe:
             if probe.connect_ex((LOOPBACK, port)) == 0:
                 return
-        # epmd binds within milliseconds; this is a start-up poll, not a measurement
-        select.select([], [], [], 0.01)
+        time.sleep(0.01)  # epmd binds within milliseconds: a start-up poll
     raise ErlangFailed(f"epmd not listening on {LOOPBACK}:{port} after {START_TIMEOUT} s")
 
 
@@ -206,9 +211,7 @@ def _read_ready(process: subprocess.Popen[str]) -> None:
 def run_two_nodes(workload: str, count: int, *shape: str) -> Metrics:
     """Compile, start epmd and node b, run the workload on node a against b."""
     cookie = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="ember-bench-erlang-") as tmp, _epmd() as env:
-        directory = Path(tmp)
-        compile_programs(directory)
+    with compiled() as directory, _epmd() as env:
         peer = subprocess.Popen(
             _erl(directory, *_node("b", cookie), "-run", "bench_remote", "peer"),
             cwd=directory,
