@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORTS_KEPT", "Report", "ReportLog", "short_repr"]
 
+# seq, time, event, level, actor, name, supervisor, reason, text (a %-format), args
+_Kept = tuple[
+    int, float, str, str, "ActorRef | None", Any, "ActorRef | None", Any, str, tuple[Any, ...]
+]
+
 REPORTS_KEPT: Final = 200
 """How many reports a node keeps by default (the oldest are forgotten)."""
 
@@ -91,7 +96,9 @@ class ReportLog:
     def __init__(self, node: str, capacity: int = REPORTS_KEPT) -> None:
         check_positive_int("capacity", capacity)
         self.node = node
-        self._kept: deque[Report] = deque(maxlen=capacity)
+        # What a report needs, unformatted: a crash or a restart costs a tuple here,
+        # and the text and reprs are made only when someone reads the report.
+        self._kept: deque[_Kept] = deque(maxlen=capacity)
         self._counts: dict[str, int] = {}
         self._by_class: dict[tuple[str, str], int] = {}
         self._seq = 0
@@ -109,21 +116,32 @@ class ReportLog:
         event: str,
         level: str,
         text: str,
-        *,
+        *args: Any,
         actor: ActorRef | None = None,
         name: Any = None,
         supervisor: ActorRef | None = None,
         reason: Any = None,
         supervisor_class: str | None = None,
-    ) -> Report:
-        """Keep a report of ``event`` (counted too) and return it. ``name`` is kept
-        only if it is a str; ``reason`` as its bounded repr. ``supervisor_class``: see
+    ) -> int:
+        """Keep a report of ``event`` (counted too) and return its ``seq``. ``text`` is
+        the report for people, a %-format of ``args`` if any are given: it is formatted
+        when the report is read (``recent``), never on this path. ``name`` is kept only
+        if it is a str; ``reason`` as its bounded repr. ``supervisor_class``: see
         ``count``."""
         self.count(event, supervisor_class)
         self._seq += 1
-        report = Report(
-            seq=self._seq,
-            time=time.time(),
+        self._kept.append(
+            (self._seq, time.time(), event, level, actor, name, supervisor, reason, text, args)
+        )
+        return self._seq
+
+    def _report(self, kept: _Kept) -> Report:
+        seq, when, event, level, actor, name, supervisor, reason, text, args = kept
+        if args:
+            text = text % args
+        return Report(
+            seq=seq,
+            time=when,
             node=self.node,
             event=event,
             level=level,
@@ -133,8 +151,6 @@ class ReportLog:
             reason="" if reason is None else short_repr(reason),
             text=text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 3] + "...",
         )
-        self._kept.append(report)
-        return report
 
     def recent(self, limit: int | None = None, *, after: int = 0) -> list[Report]:
         """The kept reports numbered above ``after``, oldest first; with ``limit``,
@@ -147,10 +163,10 @@ class ReportLog:
             raise InvalidArgument(f"limit must be a whole number >= 0 or None, not {limit!r}")
         if type(after) is not int:
             raise InvalidArgument(f"after must be a report's seq (an int), not {after!r}")
-        reports = [report for report in self._kept if report.seq > after]
+        kept = [item for item in self._kept if item[0] > after]
         if limit is not None:
-            reports = reports[len(reports) - limit :] if limit else []
-        return reports
+            kept = kept[len(kept) - limit :] if limit else []
+        return [self._report(item) for item in kept]
 
     def counts(self) -> dict[str, int]:
         """How many reports of each event this node made since it started (progress

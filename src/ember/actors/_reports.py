@@ -32,24 +32,43 @@ def describe_message(item: Any) -> str:
     return _short.repr(item)
 
 
+class _Handling:
+    """`` handling <message>`` in a crash report, made only when the report is shown."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __str__(self) -> str:
+        return "" if self.message is None else f" handling {describe_message(self.message)}"
+
+
+class _Trace:
+    """A crash's traceback in its report, formatted only when the report is shown."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: Crash) -> None:
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason.traceback.rstrip()
+
+
 def report_crash(
     log: ReportLog, actor: Any, name: str | None, reason: Crash, during: str, message: Any
 ) -> None:
     """Keep and log a crash report: who crashed, doing what, why, and the traceback."""
-    args = (
-        actor,
-        f" (name {name!r})" if name else "",
-        during,
-        "" if message is None else f" handling {describe_message(message)}",
-        reason,
-        reason.traceback.rstrip(),
-    )
     text = "CRASH REPORT actor %r%s crashed in %s%s: %s\n%s"
     cell = getattr(actor, "_ember_cell", None)
+    handling = _Handling(message)
+    args = (actor, f" (name {name!r})" if name else "", during, handling, reason, _Trace(reason))
     log.add(
         "crash",
         "error",
-        text % args,
+        text,
+        *args,
         actor=None if cell is None else cell.ref,
         name=name,
         reason=reason,
@@ -81,7 +100,7 @@ def report_slow_handler(
     args = (actor, f" (name {name!r})" if name else "", held * 1000, type(message).__qualname__)
     cell = getattr(actor, "_ember_cell", None)
     log.add(
-        "slow_handler", "warning", text % args, actor=None if cell is None else cell.ref, name=name
+        "slow_handler", "warning", text, *args, actor=None if cell is None else cell.ref, name=name
     )
     LOGGER.warning(
         text,

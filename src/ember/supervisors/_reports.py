@@ -60,7 +60,8 @@ def report(
         log.add(
             event,
             "info" if level == logging.INFO else "error",
-            _TEXT[event] % args,
+            _TEXT[event],
+            *args,
             actor=child,
             name=child_id,
             supervisor=supervisor,

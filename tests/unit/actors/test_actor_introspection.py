@@ -185,7 +185,8 @@ def test_report_log_recent_is_the_newest_kept_after_a_seq(
 
 def test_report_log_bounds_what_it_keeps() -> None:
     log = ReportLog("n")
-    report = log.add("crash", "error", "x" * 100_000, reason="y" * 100_000, name=("not", "a str"))
+    seq = log.add("crash", "error", "x" * 100_000, reason="y" * 100_000, name=("not", "a str"))
+    [report] = log.recent(after=seq - 1)
     assert len(report.text) == 4096
     assert len(report.reason) <= 512
     assert report.name is None
@@ -193,3 +194,21 @@ def test_report_log_bounds_what_it_keeps() -> None:
         log.recent(-1)
     with pytest.raises(ember.InvalidArgument, match="capacity must be a positive whole number"):
         ReportLog("n", capacity=0)
+
+
+def test_report_text_is_formatted_when_read_not_when_made() -> None:
+    """A crash or a restart costs a tuple on its path; the text is made when read."""
+
+    class Loud:
+        shown = 0
+
+        def __str__(self) -> str:
+            Loud.shown += 1
+            return "loud"
+
+    log = ReportLog("n")
+    seq = log.add("crash", "error", "CRASH %s and %s", Loud(), 7)
+    assert Loud.shown == 0
+    [report] = log.recent(after=seq - 1)
+    assert report.text == "CRASH loud and 7"
+    assert Loud.shown == 1
