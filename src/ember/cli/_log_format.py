@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from ember.actors import ActorRef, Crash
 
-from ._plain import ref_text
+from ._plain import plain
 
 __all__ = ["LOG_FORMATS", "JsonFormatter", "log_handler"]
 
@@ -78,11 +78,8 @@ def _utc(created: float) -> str:
 
 
 def _value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, ActorRef):
-        return ref_text(value)
-    if isinstance(value, Crash):
-        return str(value)
+    """A report field as JSON: ``plain``'s leaves; anything larger as a bounded repr."""
+    if value is None or isinstance(value, bool | int | float | str | ActorRef | Crash):
+        return plain(value)
     text = repr(value)
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
