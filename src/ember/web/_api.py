@@ -12,8 +12,7 @@ request                                                answer
 ``GET /api/nodes/{node}/trees``                        its supervision trees, nested
 ``GET /api/nodes/{node}/busiest?limit=10&by=mailbox``  its busiest actors (by ``mailbox`` or
                                                        ``messages``; limit at most 100)
-``GET /api/nodes/{node}/actors/{id}``                  one actor in full (404: not alive, or an
-                                                       actor of another node not seen yet)
+``GET /api/nodes/{node}/actors/{id}``                  one actor in full (404: not alive)
 ``GET /api/nodes/{node}/reports?after=0&limit=50``     its crash and supervisor reports
 ``POST /api/nodes/{node}/actors/{id}/stop``            stop it (``"shutdown"``); 403 without
                                                        ``allow_control``
@@ -148,17 +147,18 @@ class Api:
         return _json(answer)
 
     async def stop(self, request: web.Request) -> web.Response:
-        ref = self._controlled(request)
+        ref = await self._controlled(request)
         await self.node.stop(ref, "shutdown")
         return _json({"stopped": f"{ref.node}#{ref.id}"})
 
     async def kill(self, request: web.Request) -> web.Response:
-        ref = self._controlled(request)
+        ref = await self._controlled(request)
         self.node.exit(ref, "kill")
         return _json({"killed": f"{ref.node}#{ref.id}"})
 
-    def _controlled(self, request: web.Request) -> ActorRef:
-        """The actor a control request names; 403 unless control is allowed."""
+    async def _controlled(self, request: web.Request) -> ActorRef:
+        """The live actor a control request names; 403 unless control is allowed, 404
+        if it is not alive."""
         if not self.allow_control:
             raise web.HTTPForbidden(
                 text="this node does not allow control: start it with --allow-control "
@@ -171,6 +171,6 @@ class Api:
             )
         name, actor_id = request.match_info["node"], int(request.match_info["id"])
         ref = self.view.ref(name, actor_id)
-        if ref is None:
+        if ref is None or await self.view.actor(name, actor_id) is None:
             raise web.HTTPNotFound(text=f"no live actor {name}#{actor_id} known here")
         return ref

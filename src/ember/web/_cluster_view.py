@@ -4,28 +4,24 @@ Every question goes through the cluster's introspection API
 (``_remote_questions``), which answers for the serving node itself and asks
 any other member over the cluster's remote layer. Each question to another node is bounded by a
 timeout; a node that does not answer shows as such (``None``), it never stalls
-the page. Refs seen in answers are remembered (a bounded cache), so that the
-page can name an actor of another node by ``node`` and ``id`` alone.
+the page. The page names an actor by ``node`` and ``id``; the member's current
+incarnation makes that a ref.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from ember.actors import ActorRef
 
 from . import _remote_questions as remote
-from ._inspection import find_actor
 
 if TYPE_CHECKING:
     from ember import Node
 
 __all__ = ["ClusterView"]
-
-REFS_REMEMBERED: Final = 10_000
 
 
 class ClusterView:
@@ -34,7 +30,6 @@ class ClusterView:
     def __init__(self, node: Node, *, timeout: float = 2.0) -> None:
         self.node = node
         self.timeout = timeout
-        self._refs: OrderedDict[tuple[str, int], ActorRef] = OrderedDict()
 
     def members(self) -> list[dict[str, Any]]:
         """Every node in this node's membership table (down ones included), with phi."""
@@ -69,33 +64,31 @@ class ClusterView:
 
     async def trees(self, name: str) -> list[dict[str, Any]] | None:
         """Node ``name``'s supervision trees (nested), or None if it cannot tell."""
-        return await remote.trees(self.node, name, self.timeout, self._remember)
+        return await remote.trees(self.node, name, self.timeout)
 
     async def busiest(self, name: str, limit: int, by: str) -> list[dict[str, Any]] | None:
         """Node ``name``'s ``limit`` busiest actors, or None if it cannot tell."""
-        return await remote.busiest(self.node, name, limit, by, self.timeout, self._remember)
+        return await remote.busiest(self.node, name, limit, by, self.timeout)
 
     async def actor(self, name: str, actor_id: int) -> dict[str, Any] | None:
-        """One actor of node ``name`` in full, or None if it is not alive (or, on
-        another node, was never seen in an answer)."""
+        """One actor of node ``name`` in full, or None if it is not alive."""
         ref = self.ref(name, actor_id)
         if ref is None:
             return None
-        return await remote.actor(self.node, ref, self.timeout, self._remember)
+        return await remote.actor(self.node, ref, self.timeout)
 
     async def reports(self, name: str, after: int, limit: int) -> list[dict[str, Any]] | None:
         """Node ``name``'s reports numbered above ``after`` (at most ``limit``)."""
-        return await remote.reports(self.node, name, after, limit, self.timeout, self._remember)
+        return await remote.reports(self.node, name, after, limit, self.timeout)
 
     def ref(self, name: str, actor_id: int) -> ActorRef | None:
-        """The ref of actor ``actor_id`` of node ``name``, if it is local or was seen."""
-        if name == self.node.name:
-            return find_actor(self.node, actor_id)
-        return self._refs.get((name, actor_id))
-
-    def _remember(self, ref: ActorRef) -> None:
-        key = (ref.node, ref.id)
-        self._refs[key] = ref
-        self._refs.move_to_end(key)
-        if len(self._refs) > REFS_REMEMBERED:
-            self._refs.popitem(last=False)
+        """The ref of actor ``actor_id`` of live member ``name`` (None: no such member,
+        or a local actor that is not alive; another node's may have ended)."""
+        member = next((m for m in self.node.members() if m.name == name), None)
+        if member is None:
+            return None
+        endpoint = self.node.transport_endpoint
+        ref = endpoint.resolve_ref(name, member.incarnation, actor_id)
+        if name == self.node.name and not self.node.is_alive(ref):
+            return None
+        return ref

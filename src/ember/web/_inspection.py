@@ -9,15 +9,11 @@ Answers are bounded where they are made; nesting trees adds a depth bound.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ember.actors import ActorInfo, ActorRef, Report
 
-if TYPE_CHECKING:
-    from ember import Node
-
 __all__ = [
-    "find_actor",
     "info_json",
     "nest_trees",
     "ref_json",
@@ -63,14 +59,6 @@ def report_json(report: Report) -> dict[str, Any]:
         "reason": report.reason,
         "text": report.text,
     }
-
-
-def find_actor(node: Node, actor_id: int) -> ActorRef | None:
-    """The live local actor numbered ``actor_id``, or None."""
-    for ref in node.actors():
-        if ref.id == actor_id:
-            return ref
-    return None
 
 
 def nest_trees(infos: list[Any]) -> list[dict[str, Any]]:

@@ -4,15 +4,12 @@ The one adapter between the page and ``ember.cluster``'s operators' questions
 (``node.node_statistics``, ``supervision_trees``, ``busiest``, ``describe``,
 ``recent_reports``, each with ``on=`` a member): it turns each answer into the
 page's JSON, or gives None when the node cannot tell (not a live member, no
-answer within ``timeout``, a question it does not know). Refs in answers are
-handed to ``remember``, so that the page can later name those actors by node
-and id alone.
+answer within ``timeout``, a question it does not know).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ember.actors import ActorRef, EmberError
@@ -24,8 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["actor", "busiest", "reports", "statistics", "trees"]
 
-Remember = Callable[[ActorRef], None]
-
 
 async def statistics(node: Node, name: str, timeout: float) -> dict[str, Any] | None:
     """Node ``name``'s ``statistics()`` as plain data."""
@@ -36,61 +31,41 @@ async def statistics(node: Node, name: str, timeout: float) -> dict[str, Any] | 
     return dataclasses.asdict(record)
 
 
-async def trees(
-    node: Node, name: str, timeout: float, remember: Remember
-) -> list[dict[str, Any]] | None:
+async def trees(node: Node, name: str, timeout: float) -> list[dict[str, Any]] | None:
     """Node ``name``'s supervision trees, nested."""
     try:
         infos = await node.supervision_trees(on=name, timeout=timeout)
     except EmberError:
         return None
-    for info in infos:
-        remember(info.ref)
-        for child in info.children:
-            if child.ref is not None:
-                remember(child.ref)
     return nest_trees(infos)
 
 
 async def busiest(
-    node: Node, name: str, limit: int, by: str, timeout: float, remember: Remember
+    node: Node, name: str, limit: int, by: str, timeout: float
 ) -> list[dict[str, Any]] | None:
     """Node ``name``'s ``limit`` busiest actors (``by``: mailbox or messages)."""
     try:
         infos = await node.busiest(on=name, limit=limit, by=by, timeout=timeout)
     except EmberError:
         return None
-    for info in infos:
-        remember(info.ref)
     return [info_json(info) for info in infos]
 
 
-async def actor(
-    node: Node, ref: ActorRef, timeout: float, remember: Remember
-) -> dict[str, Any] | None:
+async def actor(node: Node, ref: ActorRef, timeout: float) -> dict[str, Any] | None:
     """The actor ``ref`` (of any node) in full, its state too if its class allows."""
     try:
         info = await node.describe(ref, state=True, timeout=timeout)
     except EmberError:
         return None
-    if info is None:
-        return None
-    for refs in (info.links, info.monitors, info.monitored_by):
-        for item in refs:
-            remember(item)
-    return info_json(info)
+    return None if info is None else info_json(info)
 
 
 async def reports(
-    node: Node, name: str, after: int, limit: int, timeout: float, remember: Remember
+    node: Node, name: str, after: int, limit: int, timeout: float
 ) -> list[dict[str, Any]] | None:
     """Node ``name``'s reports numbered above ``after``, at most ``limit`` (the newest)."""
     try:
         kept = await node.recent_reports(on=name, limit=limit, after=after, timeout=timeout)
     except EmberError:
         return None
-    for report in kept:
-        for ref in (report.actor, report.supervisor):
-            if ref is not None:
-                remember(ref)
     return [report_json(report) for report in kept]
