@@ -67,6 +67,7 @@ __all__ = [
     "main",
     "parse_args",
     "percentile",
+    "percentiles",
     "reconnect_delay",
     "run_bots",
 ]
@@ -216,7 +217,8 @@ def reconnect_delay(attempt: int, jitter: float) -> float:
     return 0.0 if attempt == 0 else min(1.0, 0.1 * 2 ** (attempt - 1)) * jitter
 
 
-def _percentiles(values: Iterable[float], *ps: int) -> dict[str, float | None]:
+def percentiles(values: Iterable[float], *ps: int) -> dict[str, float | None]:
+    """``{"p50": ..., ...}``: the nearest-rank ``ps`` of ``values``, to the millisecond."""
     listed = list(values)
     return {f"p{p}": _round(percentile(listed, p)) for p in ps}
 
@@ -569,7 +571,7 @@ class Ledger:
             "party_outcomes_missed": counts["party_outcomes_missed"],
             "players_in_two_rooms": len(self._in_two_rooms)
             + sum(len(r.rooms) > 1 for r in self._tickets.values()),
-            "time_to_match_s": _percentiles(self._waits(), 50, 95, 99),
+            "time_to_match_s": percentiles(self._waits(), 50, 95, 99),
             "time_to_match_by_stage": self._waits_by_stage(),
             "time_to_match_once_available_s": self._waits_once_available(),
             "skill_spread": self._skill_spread(),
@@ -579,7 +581,7 @@ class Ledger:
                 else None
             ),
             "room_resumes": len({room for room, _ in self._epoch_gaps}),
-            "room_resume_gap_s": _percentiles(self._epoch_gaps.values(), 50, 99),
+            "room_resume_gap_s": percentiles(self._epoch_gaps.values(), 50, 99),
             "room_resume_log": [
                 (round(self._epoch_left_at[key], 3), round(gap, 3))
                 for key, gap in self._epoch_gaps.items()
@@ -623,7 +625,7 @@ class Ledger:
         for records in rooms.values():
             available_at = max(r.submitted_at for r in records)
             waits.extend(max(0.0, r.outcome_at - available_at) for r in records)
-        return {"count": len(waits), **_percentiles(waits, 50, 95, 99)}
+        return {"count": len(waits), **percentiles(waits, 50, 95, 99)}
 
     def _waits_by_stage(self) -> dict[str, dict[str, Any]]:
         by_stage: defaultdict[str, list[float]] = defaultdict(list)
@@ -632,7 +634,7 @@ class Ledger:
                 r.outcome_at - r.submitted_at
             )
         return {
-            stage: {"count": len(waits), **_percentiles(waits, 50, 95, 99)}
+            stage: {"count": len(waits), **percentiles(waits, 50, 95, 99)}
             for stage, waits in sorted(by_stage.items())
         }
 

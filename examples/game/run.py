@@ -30,7 +30,7 @@ from typing import Any
 import ember
 
 from .app import update_config
-from .bots import percentile
+from .bots import percentiles
 from .cluster import GameCluster, environment
 from .config import GameConfig
 
@@ -294,8 +294,7 @@ async def _run(
     ]
     summary["room_resume_after_sigkill_s"] = {
         "count": len(after_kills),
-        "p50": _round(percentile(after_kills, 50)),
-        "p99": _round(percentile(after_kills, 99)),
+        **percentiles(after_kills, 50, 99),
     }
     summary["server"] = {
         "counters_since_last_restart": counters,
@@ -319,13 +318,9 @@ def _reconnects_during(event: Event, reconnects: list[list[float]]) -> dict[str,
     grace = GameConfig().grace
     return {
         "reconnects": len(gaps),
-        "reconnect_gap_p99_s": _round(percentile(gaps, 99)),
+        "reconnect_gap_p99_s": percentiles(gaps, 99)["p99"],
         "reconnects_over_grace": sum(gap > grace for gap in gaps),
     }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
 
 
 def _kill_resume_gaps(event: Event, resumes: list[list[float]]) -> list[float]:
@@ -342,7 +337,7 @@ def _rooms_resumed_after(event: Event, resumes: list[list[float]]) -> dict[str, 
     if event.action != "sigkill" or not event.ended:
         return {}
     gaps = _kill_resume_gaps(event, resumes)
-    return {"rooms_resumed": len(gaps), "room_resume_gap_p99_s": _round(percentile(gaps, 99))}
+    return {"rooms_resumed": len(gaps), "room_resume_gap_p99_s": percentiles(gaps, 99)["p99"]}
 
 
 def report(summary: dict[str, Any]) -> list[str]:

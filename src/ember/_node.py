@@ -7,7 +7,7 @@ own event loop. ``ember.web`` (and so aiohttp and prometheus_client, the
 ``import ember`` never needs them.
 
     async with ember.Node("a", http="127.0.0.1:0") as node:
-        print(node.http_address)        # "127.0.0.1:PORT", the port the OS chose
+        address = node.http_address     # "127.0.0.1:PORT", the port the OS chose
 """
 
 from __future__ import annotations
