@@ -42,10 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import ember
-from bench.measure import now, rate
 from bench.observed_app import Idle
-from bench.systems.ember_system import Counter, Echo, Sender, _wait
-from bench.workloads import SENDERS
+from bench.systems.ember_system import call_on, oneway_on
 from ember.testing import LocalCluster, wait_until
 
 RESULTS = Path(__file__).parent / "results" / "observability.md"
@@ -109,24 +107,13 @@ async def scrape(actors: int, scrapes: int) -> dict[str, Any]:
 
 
 async def _oneway(node: ember.Node, count: int) -> float:
-    per_sender = count // SENDERS
-    total = per_sender * SENDERS
-    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    receiver = await node.spawn(Counter, total, done)
-    senders = [await node.spawn(Sender) for _ in range(SENDERS)]
-    started = now()
-    for sender in senders:
-        sender.cast(("go", receiver, per_sender))
-    await _wait(done, "one-way", node, receiver)
-    return rate(total, now() - started)
+    rate_per_s: float = (await oneway_on(node, count))["rate"]
+    return rate_per_s
 
 
 async def _call(node: ember.Node, count: int) -> float:
-    echo = await node.spawn(Echo)
-    started = now()
-    for _ in range(count):
-        await echo.call("get", timeout=5.0)
-    return rate(count, now() - started)
+    rate_per_s: float = (await call_on(node, count))["rate"]
+    return rate_per_s
 
 
 async def _with_port(workload: Callable[[ember.Node], Awaitable[float]]) -> float:

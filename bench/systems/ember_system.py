@@ -118,27 +118,38 @@ async def _wait(done: asyncio.Future[int], what: str, node: Any, counter: Any) -
 
 
 async def oneway(count: int) -> Metrics:
+    async with ember.Node("bench") as node:
+        return await oneway_on(node, count)
+
+
+async def oneway_on(node: Any, count: int) -> Metrics:
+    """The one-way workload on ``node`` (bench.observability runs it on a node with
+    an HTTP port too)."""
     per_sender = count // SENDERS
     total = per_sender * SENDERS
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    async with ember.Node("bench") as node:
-        receiver = await node.spawn(Counter, total, done)
-        senders = [await node.spawn(Sender) for _ in range(SENDERS)]
-        start = now()
-        for sender in senders:
-            sender.cast(("go", receiver, per_sender))
-        await _wait(done, "one-way", node, receiver)
-        seconds = now() - start
+    receiver = await node.spawn(Counter, total, done)
+    senders = [await node.spawn(Sender) for _ in range(SENDERS)]
+    start = now()
+    for sender in senders:
+        sender.cast(("go", receiver, per_sender))
+    await _wait(done, "one-way", node, receiver)
+    seconds = now() - start
     return {"count": total, "seconds": seconds, "rate": rate(total, seconds)}
 
 
 async def call(count: int) -> Metrics:
     async with ember.Node("bench") as node:
-        echo = await node.spawn(Echo)
-        start = now()
-        for _ in range(count):
-            await echo.call("get", timeout=5.0)
-        seconds = now() - start
+        return await call_on(node, count)
+
+
+async def call_on(node: Any, count: int) -> Metrics:
+    """The sequential call workload on ``node``."""
+    echo = await node.spawn(Echo)
+    start = now()
+    for _ in range(count):
+        await echo.call("get", timeout=5.0)
+    seconds = now() - start
     return {"count": count, "seconds": seconds, "rate": rate(count, seconds)}
 
 
