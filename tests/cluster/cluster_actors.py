@@ -156,8 +156,10 @@ class Sender(ember.Actor):
     """Sends a plan of messages, in order, when called with ``"run"``.
 
     ``plan`` is a list of ``(kind, receiver index)``; the n-th message to each
-    receiver is ``(name, n)``. ``"run"`` returns the replies that were not
-    ``("ok", message)`` (none, if the calls were answered right).
+    receiver is ``(name, n)``, or ``(name, n, {"n": n})`` for every third one (a
+    tuple holding a map travels alone, flat tuples in runs: the two kinds share
+    one order). ``"run"`` returns the replies that were not ``("ok", message)``
+    (none, if the calls were answered right).
     """
 
     async def init(self, name: str, receivers: list[ember.ActorRef], plan: list[Any]) -> None:
@@ -170,7 +172,8 @@ class Sender(ember.Actor):
         bad = []
         sequence = [0] * len(self.receivers)
         for kind, index in self.plan:
-            body = (self.name, sequence[index])
+            n = sequence[index]
+            body = (self.name, n) if n % 3 else (self.name, n, {"n": n})
             sequence[index] += 1
             target = self.receivers[index]
             if kind == "send":

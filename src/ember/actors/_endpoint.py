@@ -68,6 +68,16 @@ class TransportEndpoint:
         else:
             cell.put((kind, message))
 
+    def deliver_many(self, actor_id: int, incarnation: int, kind: int, messages: list[Any]) -> None:
+        """Remote sends (kind INFO) or casts (kind CAST) of ``messages``, in order, to the
+        local actor ``actor_id`` of this node's ``incarnation``: as ``deliver`` for each."""
+        kernel = self._kernel
+        cell = kernel.cells.get(actor_id) if incarnation == kernel.incarnation else None
+        if cell is None:
+            kernel.stats.dead_letters += len(messages)
+        else:
+            cell.put_many(kind, messages)
+
     def deliver_call(
         self, ref: ActorRef, message: Any, timeout_left: float | None, reply: ReplySink
     ) -> None:

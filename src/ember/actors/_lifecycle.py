@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Final
 
 from ._actor import Actor
@@ -127,6 +128,25 @@ class ActorCell:
             return
         mailbox.append(item)
         if self.task is None:
+            self.task = self.kernel.create_task(self._run())
+
+    def put_many(self, kind: int, messages: list[Any]) -> None:
+        """``put((kind, message))`` for each of ``messages``, in order (a run of casts
+        or sends from another node): what the mailbox limit leaves out is counted as
+        overflows, and everything sent to a dead actor as dead letters."""
+        mailbox = self.mailbox
+        if mailbox is None:
+            if self.state is DEAD:
+                self.kernel.stats.dead_letters += len(messages)
+                return
+            mailbox = self.mailbox = deque()
+        room = self.limit - len(mailbox)
+        if room < len(messages):
+            room = max(room, 0)
+            self.kernel.stats.mailbox_overflows += len(messages) - room
+            messages = messages[:room]
+        mailbox.extend(zip(repeat(kind), messages, strict=False))
+        if self.task is None and mailbox:
             self.task = self.kernel.create_task(self._run())
 
     def put_signal(self, item: tuple[Any, ...]) -> None:

@@ -42,6 +42,7 @@ from ._wire_signals import (
     Monitor,
     Reply,
     Send,
+    Sends,
     Signal,
     Unlink,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "Reply",
     "Security",
     "Send",
+    "Sends",
     "Signal",
     "TermCodec",
     "TypeRegistry",

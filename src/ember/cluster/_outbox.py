@@ -4,11 +4,14 @@ Signals are encoded when they are queued (so one that cannot cross the wire
 is refused alone, at its sender), kept per peer in order, and flushed at the
 end of the loop turn: every signal for one peer from one turn leaves in one
 frame, or in several consecutive ones when they exceed a frame's size or
-signal count. Each frame to a member carries the next number of that peer's
-stream, which the receiver checks (a gap is a lost frame, a repeat a replay).
-Frames to an address that is not a member's stream (a seed not named yet, a
-node told it is down or refused) carry sequence number 0 and only membership
-signals.
+message count. Sends of flat tuples (``Encoder.flat``: nothing in them can be
+refused) are the exception: consecutive ones to one actor are kept as a run
+and encoded at the flush, as one ``Sends`` signal.
+
+Each frame to a member carries the next number of that peer's stream, which
+the receiver checks (a gap is a lost frame, a repeat a replay). Frames to an
+address that is not a member's stream (a seed not named yet, a node told it is
+down or refused) carry sequence number 0 and only membership signals.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, Final
+
+from ember.actors import ActorRef
 
 from ._carrier import Carrier
 from ._remote_statistics import RemoteStatistics
@@ -27,8 +32,18 @@ from ._wire_signals import Call, Reply, Signal
 __all__ = ["Outbox", "unsequenced"]
 
 SIGNALS_PER_FRAME: Final = 1024
-"""A receiver handles a frame in one go: frames stay small enough not to hold its
-loop for long (bench: remote_one_way)."""
+"""Messages (a signal is one, a ``Sends`` one per message it holds) per frame at
+most. A receiver handles a frame in one go: frames stay small enough not to hold
+its loop for long (bench: remote_one_way)."""
+
+
+class _Run:
+    """Consecutive sends of flat tuples to one actor, encoded at the flush."""
+
+    __slots__ = ("kind", "messages", "to")
+
+    def __init__(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> None:
+        self.to, self.kind, self.messages = to, kind, [message]
 
 
 def unsequenced(peer: str) -> bool:
@@ -40,14 +55,24 @@ def unsequenced(peer: str) -> bool:
 class Outbox:
     """Per-peer queues of encoded signals, flushed into frames once per loop turn."""
 
-    __slots__ = ("_flush_scheduled", "_loop", "_queued", "_seq", "carrier", "encoder", "stats")
+    __slots__ = (
+        "_flush_scheduled",
+        "_loop",
+        "_most",
+        "_queued",
+        "_seq",
+        "carrier",
+        "encoder",
+        "stats",
+    )
 
     def __init__(self, carrier: Carrier, encoder: Encoder, stats: RemoteStatistics) -> None:
         self.carrier = carrier
         self.encoder = encoder
         self.stats = stats
         self._loop = asyncio.get_running_loop()
-        self._queued: dict[str, list[bytes]] = {}
+        self._queued: dict[str, list[bytes | _Run]] = {}
+        self._most = min(encoder.limits.max_array_len, SIGNALS_PER_FRAME)
         self._flush_scheduled = False
         # Not reset when a peer is lost: a receiver checks our sequence per incarnation
         # of ours, and a new incarnation of the peer at the same address may already
@@ -88,6 +113,28 @@ class Outbox:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
 
+    def queue_flat(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> None:
+        """Queue a send of ``message``, a tuple ``Encoder.flat`` accepted, to ``to`` (an
+        actor of the peer ``to.node``); it leaves at the end of this loop turn."""
+        peer = to.node
+        queued = self._queued.get(peer)
+        if queued is None:
+            self._queued[peer] = [_Run(to, kind, message)]
+        else:
+            last = queued[-1]
+            if (
+                type(last) is _Run
+                and (last.to is to or last.to == to)
+                and last.kind == kind
+                and len(last.messages) < self._most
+            ):
+                last.messages.append(message)
+                return  # the flush was scheduled with the run's first message
+            queued.append(_Run(to, kind, message))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self.flush)
+
     def forget(self, peer: str) -> None:
         """Drop what is queued for ``peer`` (it was lost)."""
         self._queued.pop(peer, None)
@@ -96,17 +143,24 @@ class Outbox:
         """Hand every queued signal to the carrier now, in frames, in order."""
         self._flush_scheduled = False
         queued, self._queued = self._queued, {}
-        budget = self.encoder.max_signals_bytes
-        most = min(self.encoder.limits.max_array_len, SIGNALS_PER_FRAME)
-        for peer, signals in queued.items():
+        encoder = self.encoder
+        budget, most = encoder.max_signals_bytes, self._most
+        for peer, entries in queued.items():
             batch: list[bytes] = []
-            size = 0
-            for data in signals:
-                if batch and (size + len(data) > budget or len(batch) >= most):
-                    self._send_frame(peer, batch)
-                    batch, size = [], 0
-                batch.append(data)
-                size += len(data)
+            size = count = 0
+            for entry in entries:
+                if type(entry) is bytes:
+                    pieces = [(entry, 1)]
+                else:
+                    assert type(entry) is _Run
+                    pieces = encoder.encode_sends(entry.to, entry.kind, entry.messages)
+                for data, messages in pieces:
+                    if batch and (size + len(data) > budget or count + messages > most):
+                        self._send_frame(peer, batch)
+                        batch, size, count = [], 0, 0
+                    batch.append(data)
+                    size += len(data)
+                    count += messages
             if batch:
                 self._send_frame(peer, batch)
 

@@ -156,8 +156,12 @@ class RemoteLayer(Receiving):
             self.stats.dropped_no_peer += 1
             self._endpoint.count_dead_letter()
             return
+        outbox = self._outbox
+        if type(message) is tuple and outbox.encoder.flat(message):
+            outbox.queue_flat(ref, kind, message)
+            return
         try:
-            data = self._outbox.encoder.encode_send(ref, kind, message)
+            data = outbox.encoder.encode_send(ref, kind, message)
         except UnencodableMessage as exc:
             self.stats.unencodable += 1
             self.logs.log(
@@ -165,7 +169,7 @@ class RemoteLayer(Receiving):
             )
             self._endpoint.count_dead_letter()
             return
-        self._outbox.queue_encoded(ref.node, data)
+        outbox.queue_encoded(ref.node, data)
 
     def call_remote(
         self, ref: ActorRef, message: Any, timeout_left: float | None, reply: ReplySink

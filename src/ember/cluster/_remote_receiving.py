@@ -42,6 +42,7 @@ from ._wire_signals import (
     Monitor,
     Reply,
     Send,
+    Sends,
     Signal,
     Unlink,
 )
@@ -194,6 +195,8 @@ class Receiving:
     def _dispatch(self, sender: str, signal: Signal | UndecodableSignal) -> None:
         endpoint = self._endpoint
         match signal:
+            case Sends(to_id=to_id, to_incarnation=incarnation, kind=kind, messages=messages):
+                endpoint.deliver_many(to_id, incarnation, kind, messages)
             case Send(to=to, kind=kind, message=message):
                 endpoint.deliver(to, kind, message)
             case Call():
@@ -245,6 +248,9 @@ class Receiving:
         match undecodable.signal:
             case Send():
                 self._endpoint.count_dead_letter()
+            case Sends(messages=messages):  # never from ember: it sends only flat tuples so
+                for _ in messages:
+                    self._endpoint.count_dead_letter()
             case Call() as call:
                 self._reply(call, False, error)
             case Reply(call_id=call_id, ok=ok, value=failure):

@@ -43,7 +43,7 @@ from ember.actors import ActorRef
 
 from ._type_registry import TypeRegistry
 from ._wire_errors import MalformedFrame, UnencodableMessage
-from ._wire_signals import Call, Reply, Send, Signal
+from ._wire_signals import Call, Reply, Send, Sends, Signal
 from ._wire_terms import (
     TermError,
     TermPacker,
@@ -92,7 +92,15 @@ class Encoder:
     ``limits.max_frame`` with :attr:`max_signals_bytes`.
     """
 
-    __slots__ = ("_check_deep", "_prefix", "_registry", "_terms", "limits", "max_signals_bytes")
+    __slots__ = (
+        "_check_deep",
+        "_flat_fits",
+        "_prefix",
+        "_registry",
+        "_terms",
+        "limits",
+        "max_signals_bytes",
+    )
 
     def __init__(
         self, node: str, incarnation: int, registry: TypeRegistry, limits: WireLimits | None = None
@@ -115,6 +123,8 @@ class Encoder:
             limits.max_bin_len,
             limits.max_ext_len,
         )
+        # A flat tuple (see flat) fits in a frame whatever its items, unless frames are tiny.
+        self._flat_fits = 16 * (self._check_deep + 16) + 64 <= self.max_signals_bytes
 
     def encode_send(self, to: ActorRef, kind: int, message: Any) -> bytes:
         """The MessagePack of a ``Send``, the most frequent signal.
@@ -129,6 +139,42 @@ class Encoder:
             if len(data) <= self.max_signals_bytes:
                 return data
         return self.encode_signal(Send(to, kind, message))
+
+    def flat(self, message: tuple[Any, ...]) -> bool:
+        """True if the tuple ``message`` may travel in a :class:`Sends`: at most 16
+        items, each a scalar (a 64-bit int), a short str or bytes, or an ActorRef; such
+        a tuple cannot break any check a receiver makes."""
+        if len(message) > 16 or not self._flat_fits:
+            return False
+        longest = self._check_deep
+        for item in message:
+            kind = type(item)
+            if kind is int:
+                if not -(2**63) <= item < 2**64:
+                    return False
+            elif kind in _SIZED:
+                if len(item) >= longest:
+                    return False
+            elif kind not in _FLAT_ITEMS:
+                return False
+        return True
+
+    def encode_sends(
+        self, to: ActorRef, kind: int, messages: list[tuple[Any, ...]]
+    ) -> list[tuple[bytes, int]]:
+        """The MessagePack of ``Sends`` of ``messages`` (each :meth:`flat`) to ``to``:
+        one signal, or several in order if one would not fit in a frame; each with
+        the number of messages it holds."""
+        data: bytes = self._terms.flat_packer.pack(
+            [Sends.KIND, to.id, to.incarnation, kind, messages]
+        )
+        if len(data) <= self.max_signals_bytes:
+            return [(data, len(messages))]
+        assert len(messages) > 1, "flat() admits only messages that fit in a frame"
+        half = len(messages) // 2
+        return self.encode_sends(to, kind, messages[:half]) + self.encode_sends(
+            to, kind, messages[half:]
+        )
 
     def encode_runtime_signal(self, signal: Call | Reply) -> bytes:
         """:meth:`encode_signal` for a call or reply the runtime built itself: with
@@ -204,6 +250,7 @@ class Encoder:
 
 _SCALARS: Final = frozenset({int, float, bool, type(None)})
 _SIZED: Final = frozenset({str, bytes})
+_FLAT_ITEMS: Final = frozenset({float, bool, type(None), ActorRef})  # besides int, str, bytes
 
 
 def _flat(message: Any, longest: int) -> bool:

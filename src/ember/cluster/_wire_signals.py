@@ -23,7 +23,15 @@ KIND   signal          wire form
 9, 10  (unused)
 11     Heartbeat       ``[11, node, incarnation, timestamp]``
 12     Gossip          ``[12, [[name, incarnation, address, status, version], ...]]``
+13     Sends           ``[13, to_id, to_incarnation, kind, [[item, ...], ...]]``: tuple
+                       messages to one actor of the receiving node, each as the
+                       array of its items
 =====  ==============  =========================================================
+
+``Sends`` is how most traffic travels: consecutive sends of tuples to one actor
+from one loop turn, in one signal. A tuple message alone is an ext (its own
+MessagePack payload, a hook call each way); here it is a plain array, and the
+actor is looked up once per run (bench: remote_one_way).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from typing import Any, ClassVar, Final
 from ember.actors import CAST, INFO, ActorRef
 
 from ._wire_errors import MalformedFrame
+from ._wire_terms import LEAVES
 
 __all__ = [
     "SIGNAL_TYPES",
@@ -50,6 +59,7 @@ __all__ = [
     "Monitor",
     "Reply",
     "Send",
+    "Sends",
     "Signal",
     "Unlink",
     "check_int",
@@ -118,6 +128,43 @@ class Send:
             raise MalformedFrame(f"Send.kind must be {CAST} (cast) or {INFO} (info), not {s[2]!r}")
         check(s[3])
         return cls(_ref(s[1], "Send.to"), s[2], s[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Sends:
+    """Sends (``kind`` INFO) or casts (``kind`` CAST) of the tuples ``messages``, in
+    order, to actor ``to_id`` of the receiving node in its incarnation ``to_incarnation``."""
+
+    KIND: ClassVar[int] = 13
+    to_id: int
+    to_incarnation: int
+    kind: int
+    messages: list[tuple[Any, ...]]
+
+    def to_wire(self) -> list[Any]:
+        return [13, self.to_id, self.to_incarnation, self.kind, [list(m) for m in self.messages]]
+
+    @classmethod
+    def from_wire(cls, s: list[Any], check: Check) -> Sends:
+        _arity(s, 5, cls)
+        kind, arrays = s[3], s[4]
+        if type(kind) is not int or kind not in (CAST, INFO):
+            raise MalformedFrame(f"Sends.kind must be {CAST} (cast) or {INFO} (info), not {kind!r}")
+        if type(arrays) is not list:
+            raise MalformedFrame(f"Sends.messages must be an array, not {type(arrays).__name__}")
+        messages: list[tuple[Any, ...]] = []
+        append = messages.append
+        for items in arrays:
+            if type(items) is not list:
+                raise MalformedFrame("each of Sends.messages must be an array (a tuple's items)")
+            message = tuple(items)
+            for item in items:  # check_term's first level, inline: scalars need no call
+                if type(item) not in LEAVES:
+                    check(message)
+                    break
+            append(message)
+        to_id = check_int(s[1], "Sends.to_id")
+        return cls(to_id, check_int(s[2], "Sends.to_incarnation"), kind, messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +400,7 @@ def _member_row(row: Any) -> MemberRow:
 
 Signal = (
     Send
+    | Sends
     | Call
     | Reply
     | Link
@@ -369,6 +417,7 @@ SIGNAL_TYPES: Final[dict[int, Any]] = {
     cls.KIND: cls
     for cls in (
         Send,
+        Sends,
         Call,
         Reply,
         Link,

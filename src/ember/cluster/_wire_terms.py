@@ -57,6 +57,7 @@ __all__ = [
     "EXT_REF",
     "EXT_REGISTERED",
     "EXT_TUPLE",
+    "LEAVES",
     "ResolveRef",
     "TermDecoder",
     "TermError",
@@ -191,7 +192,8 @@ def unpack_options(limits: WireLimits) -> dict[str, Any]:
 
 # ---- checking ------------------------------------------------------------------------------
 
-_LEAVES: Final = frozenset({type(None), bool, int, float, str, bytes, ActorRef, Crash})
+LEAVES: Final = frozenset({type(None), bool, int, float, str, bytes, ActorRef, Crash})
+"""The types of terms that hold no other term (``check_term`` accepts them as they are)."""
 _PLAIN = (
     "None, bool, int, float, str, bytes, list, tuple, dict with str keys, ActorRef, Crash, "
     "an EmberError"
@@ -212,20 +214,20 @@ def check_term(
     an ``undecodable`` list, is added to it and the check goes on.
     """
     kind = type(value)
-    if kind in _LEAVES:
+    if kind in LEAVES:
         return
     if depth_left <= 0:
         raise TermError("terms nested deeper than WireLimits.max_depth allows")
     depth_left -= 1
     if kind is list or kind is tuple:
         for item in value:
-            if type(item) not in _LEAVES:
+            if type(item) not in LEAVES:
                 check_term(item, depth_left, registry, undecodable)
     elif kind is dict:
         for key, item in value.items():
             if type(key) is not str:
                 raise TermError(f"a map key must be a str, not {type(key).__name__} {key!r}")
-            if type(item) not in _LEAVES:
+            if type(item) not in LEAVES:
                 check_term(item, depth_left, registry, undecodable)
     elif kind is Down or kind is Exit:
         check_term(value.reason, depth_left, registry, undecodable)
@@ -259,7 +261,7 @@ class TermPacker:
     (one per ext nesting level), because a Packer must not be re-entered from its
     own ``default`` hook."""
 
-    __slots__ = ("_depth", "_packers", "_refs", "_registry", "packer")
+    __slots__ = ("_depth", "_packers", "_refs", "_registry", "flat_packer", "packer")
 
     def __init__(self, registry: TypeRegistry) -> None:
         self._registry = registry
@@ -268,6 +270,11 @@ class TermPacker:
         self._refs: dict[ActorRef, ExtType] = {}
         self._packers: list[Packer] = [self._new_packer()]
         self.packer = self._packers[0]
+        # Packs a tuple as an array (and a subclass of a plain type as that type): only
+        # for terms known to hold nothing but exact plain scalars and refs (Encoder.flat).
+        self.flat_packer = Packer(
+            default=self._default, use_bin_type=True, strict_types=False, autoreset=True
+        )
 
     def _new_packer(self) -> Packer:
         return Packer(default=self._default, use_bin_type=True, strict_types=True, autoreset=True)

@@ -175,3 +175,40 @@ async def test_messages_are_counted_as_soon_as_they_are_handled(node: ember.Node
         ref.cast(i)
     await ref.call("anything")
     assert node.statistics().messages == before + 6
+
+
+# ---- a run of messages from another node (TransportEndpoint.deliver_many) ---------------
+
+
+async def test_a_run_of_remote_messages_is_queued_in_order(node: ember.Node) -> None:
+    ref = await node.spawn(Recorder)
+    endpoint = node.transport_endpoint
+    endpoint.deliver_many(ref.id, ref.incarnation, 0, [("a", 1), ("b", 2)])  # casts
+    endpoint.deliver_many(ref.id, ref.incarnation, 1, [("c", 3)])  # sends
+    assert await ref.call("seen") == [("cast", ("a", 1)), ("cast", ("b", 2)), ("info", ("c", 3))]
+
+
+async def test_a_run_past_the_mailbox_limit_keeps_what_fits_and_counts_the_rest(
+    node: ember.Node,
+) -> None:
+    ref, held, gate = await blocked(node, Small)
+    ref.cast("first")
+    node.transport_endpoint.deliver_many(ref.id, ref.incarnation, 0, [(i,) for i in range(5)])
+    assert node.statistics().mailbox_overflows == 3
+    node.transport_endpoint.deliver_many(ref.id, ref.incarnation, 0, [("more",)])
+    assert node.statistics().mailbox_overflows == 4
+    gate.set()
+    assert await held == "unblocked"
+    assert await ref.call("seen") == [("cast", "first"), ("cast", (0,)), ("cast", (1,))]
+
+
+async def test_a_run_for_a_dead_actor_or_another_incarnation_is_dead_letters(
+    node: ember.Node,
+) -> None:
+    ref = await node.spawn(Recorder)
+    endpoint = node.transport_endpoint
+    endpoint.deliver_many(ref.id, ref.incarnation + 1, 0, [("x",), ("y",)])
+    assert node.statistics().dead_letters == 2
+    await node.stop(ref)
+    endpoint.deliver_many(ref.id, ref.incarnation, 0, [("x",)] * 3)
+    assert node.statistics().dead_letters == 5
