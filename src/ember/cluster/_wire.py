@@ -55,7 +55,7 @@ from ._wire_terms import (
 
 __all__ = ["ENVELOPE_DEPTH", "PROTOCOL_VERSION", "Encoder", "Envelope", "UndecodableSignal"]
 
-PROTOCOL_VERSION: Final = 1
+PROTOCOL_VERSION: Final = 2  # 2: the Sends signal
 
 ENVELOPE_DEPTH: Final = 3
 """Nesting the envelope takes: the envelope, its signal list, the signal."""

@@ -23,6 +23,7 @@ from ember.cluster import (
     ExitSignal,
     MalformedFrame,
     Send,
+    Sends,
     TypeRegistry,
     UndecodableSignal,
     WireLimits,
@@ -89,6 +90,7 @@ def valid_frame(message: Any = ("add", 1)) -> bytes:
         Send(REFS.remote, CAST, message),
         ExitSignal(REFS.local, REFS.remote, ("shutdown", ember.Crash("E", "m")), True),
         Send(REFS.remote, 1, [Point(1, 2), ember.Down(1, REFS.local, "normal")]),
+        Sends(REFS.remote.id, REFS.remote.incarnation, CAST, [("add", message), ("x", 1)]),
     ]
     return encode(3, signals)
 
@@ -147,6 +149,20 @@ def test_plain_data_round_trips_exactly(message: Any) -> None:
     assert repr(signal.message) == repr(message)  # tuple vs list, int vs float, -0.0
 
 
+@FUZZ
+@given(st.lists(st.lists(scalars, max_size=16).map(tuple), min_size=1, max_size=20))
+def test_flat_tuples_round_trip_exactly_in_a_run(messages: list[tuple[Any, ...]]) -> None:
+    encoder = Encoder("alpha", 1, TypeRegistry())
+    assert all(encoder.flat(message) for message in messages)
+    [(data, count)] = encoder.encode_sends(REFS.remote, CAST, messages)
+    envelope = decode(encoder.encode_frame(1, [data]))
+    assert envelope is not None
+    (signal,) = envelope.signals
+    assert isinstance(signal, Sends)
+    assert count == len(signal.messages) == len(messages)
+    assert repr(signal.messages) == repr(messages)  # tuple vs list, int vs float, -0.0
+
+
 def test_nan_round_trips() -> None:
     envelope = decode(encode(0, [Send(REFS.remote, CAST, float("nan"))]))
     assert envelope is not None
@@ -161,7 +177,7 @@ def test_nan_round_trips() -> None:
 @given(st.binary(max_size=200))
 @example(b"")
 @example(b"\xc1")  # reserved
-@example(b"\x95\x01\xa5alpha\x01\x00\x90\x00")  # trailing bytes
+@example(b"\x95\x02\xa5alpha\x01\x00\x90\x00")  # trailing bytes
 @example(b"\xdd\xff\xff\xff\xff")  # an array claiming 4G elements
 @example(b"\xdf\xff\xff\xff\xff")  # a map claiming 4G entries
 def test_random_bytes_are_refused_or_valid(frame: bytes) -> None:
@@ -372,9 +388,10 @@ SHAPES: dict[str, Any] = {
     "scalar": 1,
     "four_fields": [PROTOCOL_VERSION, "alpha", 1, []],
     "six_fields": [PROTOCOL_VERSION, "alpha", 1, 0, [], None],
-    "version_2": [2, "alpha", 1, 0, []],
+    "version_next": [PROTOCOL_VERSION + 1, "alpha", 1, 0, []],
+    "version_1": [1, "alpha", 1, 0, []],
     "version_true": [True, "alpha", 1, 0, []],
-    "version_float": [1.0, "alpha", 1, 0, []],
+    "version_float": [float(PROTOCOL_VERSION), "alpha", 1, 0, []],
     "node_int": [PROTOCOL_VERSION, 1, 1, 0, []],
     "incarnation_str": [PROTOCOL_VERSION, "alpha", "1", 0, []],
     "incarnation_bool": [PROTOCOL_VERSION, "alpha", True, 0, []],
