@@ -89,6 +89,7 @@ from ._security import Security, check_address, check_node_name
 from ._wire_terms import WireLimits
 from ._zap import ZAP_DOMAIN, ZapHandler
 from ._zmq_sockets import (
+    POLLIN,
     SocketDriver,
     UnsafeLibzmq,
     ZmqSettings,
@@ -112,6 +113,10 @@ RECEIVE_BATCH: Final = 16
 """Frames received per wake-up before the loop runs other callbacks. A frame may
 carry a thousand signals: a larger batch held the loop long enough, under a
 flood of casts, for peers' heartbeats to go unanswered (bench: remote_one_way)."""
+
+_NOBLOCK: Final = int(zmq.NOBLOCK)  # plain ints for the libzmq calls made per frame
+_EVENTS: Final = int(zmq.EVENTS)
+_RCVMORE: Final = int(zmq.RCVMORE)
 
 _HANDSHAKE_FAILED: Final = (
     zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
@@ -285,7 +290,7 @@ class ZmqCarrier:
             router.bind(self._address)
             self._address = router.getsockopt_string(zmq.LAST_ENDPOINT)
             self._drivers = [
-                SocketDriver(loop, router, self._receive),
+                SocketDriver(loop, router, self._receive, settles=True),
                 SocketDriver(loop, monitor, lambda: self._router_events(monitor)),
             ]
         except BaseException:
@@ -414,26 +419,33 @@ class ZmqCarrier:
     # -- receiving -----------------------------------------------------------------
 
     def _receive(self) -> bool:
-        """Deliver what the ROUTER holds; True if the batch ran out first."""
+        """Deliver what the ROUTER holds; True if the batch ran out first.
+
+        It asks ``EVENTS`` before each frame rather than receiving until ``EAGAIN``
+        (an exception per wake-up, and one more libzmq call): returning False, its
+        last call was that read, which lets the driver settle (see SocketDriver)."""
         router = self._router
         if router is None:
             return False
         counters, deliver = self._counters, self._on_frame
         secure = self.security is not None
         key: str | None = None
+        events, recv = router.getsockopt, router.recv
         for _ in range(RECEIVE_BATCH):
-            try:
-                router.recv(zmq.NOBLOCK)  # the connection's routing id: meaningless here
-            except zmq.Again:
+            if not events(_EVENTS) & POLLIN:
                 return False
+            try:
+                recv(_NOBLOCK)  # the connection's routing id: meaningless here
+            except zmq.Again:  # EVENTS said otherwise; ask again from the top
+                return True
             if secure:
-                message = router.recv(zmq.NOBLOCK, copy=False)
+                message = recv(_NOBLOCK, copy=False)
                 frame, key = message.bytes, str(message.get("User-Id"))
             else:
-                frame = router.recv(zmq.NOBLOCK)
-            if router.getsockopt(zmq.RCVMORE):
-                while router.getsockopt(zmq.RCVMORE):
-                    router.recv(zmq.NOBLOCK)
+                frame = recv(_NOBLOCK)
+            if events(_RCVMORE):
+                while events(_RCVMORE):
+                    recv(_NOBLOCK)
                 counters.malformed_received += 1
                 continue
             counters.frames_received += 1
