@@ -1,7 +1,9 @@
 """Signals: the cluster's vocabulary, what one node tells another.
 
-Each signal is a frozen dataclass with a ``KIND`` number and its wire form, a
-small MessagePack array ``[KIND, *fields]``. ``from_wire`` is the receiver's
+Each signal is a dataclass with a ``KIND`` number and its wire form, a small
+MessagePack array ``[KIND, *fields]``; frozen, except the four that carry
+traffic (``Send``, ``Sends``, ``Call``, ``Reply``), made for every one received:
+a frozen dataclass takes 6x as long to make. ``from_wire`` is the receiver's
 check of that array: exact arity and field types (an int is an int, never a
 bool; a name is a str), and every term (message, reason, reply value) passed
 to ``check``, which enforces depth, map keys and plain data. The
@@ -109,7 +111,7 @@ def _float(value: Any, what: str) -> float:
 # ---- the signals: the cluster's vocabulary -----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send:
     """A send (``kind`` INFO) or cast (``kind`` CAST) of ``message`` to ``to``."""
 
@@ -130,7 +132,7 @@ class Send:
         return cls(_ref(s[1], "Send.to"), s[2], s[3])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sends:
     """Sends (``kind`` INFO) or casts (``kind`` CAST) of the tuples ``messages``, in
     order, to actor ``to_id`` of the receiving node in its incarnation ``to_incarnation``."""
@@ -167,7 +169,7 @@ class Sends:
         return cls(to_id, check_int(s[2], "Sends.to_incarnation"), kind, messages)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """A call; the reply goes to node ``reply_node`` (that incarnation) as ``call_id``."""
 
@@ -206,7 +208,7 @@ class Call:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """The answer to call ``call_id``: ``value`` if ``ok``, else the ``EmberError`` the call
     fails with (``ActorExited``, ``MailboxFull``, or one from ``caller.fail``)."""
