@@ -77,10 +77,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
-from collections.abc import Callable
-from typing import Final, cast, final
+from typing import Final, final
 
 import zmq
 
@@ -217,7 +215,6 @@ class ZmqCarrier:
     """
 
     __slots__ = (
-        "_activity",
         "_address",
         "_context",
         "_counters",
@@ -227,9 +224,6 @@ class ZmqCarrier:
         "_on_frame",
         "_on_peer_lost",
         "_peers",
-        "_polled_activity",
-        "_polling",
-        "_polling_since",
         "_router",
         "_router_monitor",
         "_zap",
@@ -269,11 +263,6 @@ class ZmqCarrier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_frame: FrameHandler = _no_frame_handler
         self._on_peer_lost: PeerHandler = _no_peer_handler
-        # Busy polling (ZmqSettings.busy_poll): frames in and out since start, the count
-        # the poll saw last, and when it last changed.
-        self._activity = self._polled_activity = 0
-        self._polling = False
-        self._polling_since = 0.0
 
     @property
     def address(self) -> str:
@@ -380,9 +369,6 @@ class ZmqCarrier:
             return True
         counters.frames_sent += 1
         counters.bytes_sent += len(frame)
-        self._activity += 1
-        if not self._polling:
-            self._start_polling()
         return True
 
     def _hold(self, state: _Peer, frame: bytes) -> bool:
@@ -444,8 +430,7 @@ class ZmqCarrier:
         counters, deliver = self._counters, self._on_frame
         secure = self.security is not None
         key: str | None = None
-        events = cast("Callable[[int], int]", router.getsockopt)  # EVENTS, RCVMORE: ints
-        recv = router.recv
+        events, recv = router.getsockopt, router.recv
         for _ in range(RECEIVE_BATCH):
             if not events(_EVENTS) & POLLIN:
                 return False
@@ -465,34 +450,8 @@ class ZmqCarrier:
                 continue
             counters.frames_received += 1
             counters.bytes_received += len(frame)
-            self._activity += 1
-            if not self._polling:
-                self._start_polling()
             deliver(frame, key)
         return True
-
-    # -- busy polling ----------------------------------------------------------------
-
-    def _start_polling(self) -> None:
-        if self.settings.busy_poll and self._loop is not None and self._context is not None:
-            self._polling = True
-            self._polled_activity = self._activity
-            self._polling_since = time.monotonic()
-            self._loop.call_soon(self._poll)
-
-    def _poll(self) -> None:
-        """One turn of busy polling: while it is queued, the loop polls its descriptors
-        without sleeping (see ZmqSettings.busy_poll)."""
-        if self._context is None or self._loop is None:
-            self._polling = False
-            return
-        now = time.monotonic()
-        if self._activity != self._polled_activity:
-            self._polled_activity, self._polling_since = self._activity, now
-        if now - self._polling_since < self.settings.busy_poll:
-            self._loop.call_soon(self._poll)
-        else:
-            self._polling = False
 
     def _router_events(self, monitor: zmq.Socket[bytes]) -> bool:
         for event, _value in monitor_events(monitor):
@@ -529,9 +488,6 @@ class ZmqCarrier:
             state.held_bytes -= len(frame)
             counters.frames_sent += 1
             counters.bytes_sent += len(frame)
-            self._activity += 1
-            if not self._polling:
-                self._start_polling()
         return False
 
     def _dealer_events(self, state: _Peer) -> bool:

@@ -59,13 +59,6 @@ class ZmqSettings:
         reconnect_interval, reconnect_interval_max: reconnection back-off.
         heartbeat_interval, heartbeat_timeout, heartbeat_ttl: ZMTP heartbeats;
             a silent peer is lost after about ``heartbeat_timeout``.
-        busy_poll: after a frame is received or sent, the event loop keeps polling
-            the sockets (without sleeping) until this long has passed without
-            another one, as the BEAM's schedulers busy-wait (``+sbwt``); at most
-            0.1 s, 0 never. A request's answer then finds its thread awake: on a
-            virtual machine, waking a CPU that went idle costs tens of
-            microseconds per message (docs/benchmarks.md, "Remote call latency").
-            The price is one CPU kept busy for that long after traffic.
     """
 
     hwm: int = 10_000
@@ -77,7 +70,6 @@ class ZmqSettings:
     heartbeat_interval: float = 0.5
     heartbeat_timeout: float = 1.5
     heartbeat_ttl: float = 3.0
-    busy_poll: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("hwm", "queue_bytes"):
@@ -90,10 +82,6 @@ class ZmqSettings:
                 raise InvalidArgument(
                     f"ZmqSettings.{name} must be a number of seconds in [0, 3600], not {value!r}"
                 )
-        if self.busy_poll > 0.1:
-            raise InvalidArgument(
-                f"ZmqSettings.busy_poll must be at most 0.1 seconds, not {self.busy_poll!r}"
-            )
         if self.reconnect_interval_max < self.reconnect_interval:
             raise InvalidArgument(
                 "ZmqSettings.reconnect_interval_max must be at least reconnect_interval, "

@@ -14,7 +14,6 @@ import logging
 import random
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -382,36 +381,8 @@ async def test_running_without_security_is_logged_once_at_start(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [
-        ("hwm", 0),
-        ("linger", -1),
-        ("handshake_timeout", "2"),
-        ("reconnect_interval_max", 0.01),
-        ("busy_poll", -0.001),
-        ("busy_poll", 0.5),
-    ],
+    [("hwm", 0), ("linger", -1), ("handshake_timeout", "2"), ("reconnect_interval_max", 0.01)],
 )
 def test_invalid_settings_name_the_field(field: str, value: Any) -> None:
     with pytest.raises(ValueError, match=f"ZmqSettings.{field}"):
         ZmqSettings(**{field: value})
-
-
-# -- busy polling ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("busy_poll", [0.0, 0.1])
-async def test_busy_polling_follows_traffic_and_stops_when_it_does(
-    start_carrier: StartCarrier, busy_poll: float
-) -> None:
-    settings = ZmqSettings(busy_poll=busy_poll)
-    a, _ = await start_carrier("a", settings=settings)
-    b, b_inbox = await start_carrier("b", settings=settings)
-    a.connect("b", b.address)
-    a.send("b", b"hello")  # held until the handshake, then sent: that starts the polling
-    await wait_until(lambda: b_inbox.frames == [b"hello"])
-    assert a._polling is b._polling is bool(busy_poll)  # b's receiving started it there
-    started = time.monotonic()
-    await wait_until(lambda: not a._polling and not b._polling)
-    assert time.monotonic() - started < 2.0  # a 100 ms window, on a loaded machine
-    assert b.send("a", b"x") is False  # never connected: no traffic, no polling
-    assert not b._polling
