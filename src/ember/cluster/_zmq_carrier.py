@@ -78,7 +78,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Final, final
+from collections.abc import Callable
+from typing import Final, cast, final
 
 import zmq
 
@@ -430,7 +431,8 @@ class ZmqCarrier:
         counters, deliver = self._counters, self._on_frame
         secure = self.security is not None
         key: str | None = None
-        events, recv = router.getsockopt, router.recv
+        events = cast("Callable[[int], int]", router.getsockopt)  # EVENTS, RCVMORE: ints
+        recv = router.recv
         for _ in range(RECEIVE_BATCH):
             if not events(_EVENTS) & POLLIN:
                 return False

@@ -213,4 +213,3 @@ def test_a_peers_sends_decode_to_tuples() -> None:
         frame_of([13, 1, 2, 1, [["a", 1], [], [[1, 2]]]]), nowhere, TypeRegistry()
     )
     assert envelope.signals == (Sends(1, 2, INFO, [("a", 1), (), ([1, 2],)]),)
-
