@@ -33,7 +33,7 @@ from ._lifecycle import DEAD, ActorCell
 from ._links import LinkGraph
 from ._names import NameRegistry
 from ._reasons import Crash, reason_class
-from ._ref import CALL, INFO, ActorRef
+from ._ref import CALL, INFO, ActorRef, forget_cell
 from ._report_log import ReportLog
 from ._reports import report_slow_handler
 from ._slow_handlers import LoopWatch
@@ -190,12 +190,17 @@ class Kernel:
         if calls is None:
             calls = cell.calls = {}
         calls[caller] = None
-        self.deadlines.add(caller, now)
-        cell.put((CALL, message, caller))
+        self.deadlines.add(caller)
+        mailbox = cell.mailbox
+        if mailbox is not None and cell.task is not None and len(mailbox) < cell.limit:
+            mailbox.append((CALL, message, caller))  # cell.put's common case (bench: call)
+        else:
+            cell.put((CALL, message, caller))
         try:
             return await future
         finally:
-            calls.pop(caller, None)
+            if not caller._replied:  # else the answer took it out already (bench: call)
+                calls.pop(caller, None)
             bucket = caller._bucket  # _unbucket inlined (bench: call)
             if bucket is not None:
                 bucket.pop(caller, None)
@@ -207,7 +212,7 @@ class Kernel:
         """A call a transport carries: waited on, and timed out, exactly as a local one."""
         future: asyncio.Future[Any] = self.loop.create_future()
         waiting = PendingCall(future, deadline, ref)
-        self.deadlines.add(waiting, now)
+        self.deadlines.add(waiting)
         left = None if deadline == math.inf else deadline - now
         call_id = transport.call_remote(ref, message, left, future)
         try:
@@ -240,7 +245,7 @@ class Kernel:
         relay.call_id = target.call_remote(ref, message, left, relay)
         if not relay.done():
             relay.waiting = PendingCall(relay, deadline, ref)
-            self.deadlines.add(relay.waiting, now)
+            self.deadlines.add(relay.waiting)
 
     # ---- exit signals and the end of an actor -----------------------------------------
 
@@ -252,8 +257,14 @@ class Kernel:
             return
         actor = cell.actor
         trapping = actor is not None and bool(actor.trap_exits)
+        own = cell.ref
+        # ``sender == own``, its hashes compared first: most signals come from another
+        # actor, and this spares them ActorRef.__eq__ (bench: restart).
+        from_self = sender is own or (
+            sender is not None and sender._hash == own._hash and sender == own
+        )
         action = exit_signal_action(
-            reason, trapping=trapping, untrappable=untrappable, from_self=sender == cell.ref
+            reason, trapping=trapping, untrappable=untrappable, from_self=from_self
         )
         if action is ExitAction.DELIVER:
             cell.put_signal((INFO, Exit(sender, reason)))
@@ -272,7 +283,8 @@ class Kernel:
         cell.task = None
         stats = self.stats
         del self.cells[cell.ref.id]
-        self.names.release_all(cell)
+        if cell.names is not None:
+            self.names.release_all(cell)
         if cell.timers:
             for timer in list(cell.timers):
                 timer.cancel()
@@ -292,6 +304,7 @@ class Kernel:
                     waiter.set_result(None)
         cell.stop_waiters = None
         cell.actor = None  # break the actor <-> cell cycle: a dead actor is freed by refcount
+        forget_cell(cell.ref)  # and the cell <-> ref one
         stats.exited += 1
         if isinstance(reason, Crash):
             stats.crashes += 1

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types
 from collections import deque
+from collections.abc import Generator
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._actor import Actor
 from ._calls import NO_REPLY, Caller
@@ -55,6 +57,19 @@ ALIVE: Final = _Alive()
 """``exit_reason`` while no exit has been asked for."""
 
 _YIELD_EVERY: Final = 1023  # a mask: let other tasks run after every 1024 messages
+
+
+class _InitRunning:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<init running>"
+
+
+INIT_RUNNING: Final = cast("asyncio.Task[None]", _InitRunning())
+"""``ActorCell.task`` while ``init`` runs (in its spawner's task): only "not None",
+never awaited or cancelled (a starting actor is not interrupted, and a killed one is
+not running a handler). Cheaper than ``asyncio.current_task()`` (bench: restart)."""
 
 
 class ActorCell:
@@ -97,9 +112,9 @@ class ActorCell:
         # Messages handled so far (node.info's ``messages``): added when the receive
         # loop goes idle or yields (every 1024 messages), not per message.
         self.handled = 0
-        # While starting, ``task`` is the spawner's task, so that messages queue up
-        # without waking a receive loop; spawn clears it once init has returned.
-        self.task: asyncio.Task[None] | None = asyncio.current_task()
+        # While starting, ``task`` is INIT_RUNNING, so that messages queue up without
+        # waking a receive loop; spawn clears it once init has returned.
+        self.task: asyncio.Task[None] | None = INIT_RUNNING
         self.mailbox: deque[tuple[Any, ...]] | None = None
         self.links: set[ActorRef] | None = None
         # monitors on this actor: monitor id -> local watcher, (node, id) -> remote watcher
@@ -200,45 +215,52 @@ class ActorCell:
         # (no await in between), except after the loop yields (bench: one_way).
         started = clock()
         try:
-            while self.exit_reason is ALIVE:
-                mailbox = self.mailbox
-                if not mailbox:
-                    if lingered:
-                        break
-                    # Stay one more loop turn: a reply or the next ping often lands
-                    # now, and waking an idle actor costs a new task (bench: ping_pong).
-                    lingered = True
-                    await asyncio.sleep(0)
-                    started = clock()
-                    continue
-                lingered = False
-                item = mailbox.popleft()
-                kind = item[0]
-                if kind is CAST:
-                    await actor.handle_cast(item[1])
-                elif kind is INFO:
-                    await actor.handle_info(item[1])
-                elif kind is CALL:
-                    caller: Caller = item[2]
-                    if caller._deadline < started:
-                        stats.expired_calls += 1
-                        caller._settle()
-                        continue
-                    result = await actor.handle_call(item[1], caller)
-                    if result is not NO_REPLY and not caller._replied:
-                        caller.reply(result)
-                else:  # FAULT: crash here, as if a handler had raised it
-                    raise item[1]
-                handled += 1
-                stats.messages += 1
-                ended = clock()
-                if ended - started > threshold:
-                    kernel.check_slow(self, item[1], started, ended)
-                started = ended
-                if not handled & _YIELD_EVERY:
-                    self.handled += _YIELD_EVERY + 1  # counted per batch (bench: one_way)
-                    await asyncio.sleep(0)
-                    started = clock()
+            mailbox = self.mailbox  # the actor's deque while this task runs (None: killed)
+            while True:
+                while mailbox and self.exit_reason is ALIVE:
+                    item = mailbox.popleft()
+                    kind = item[0]
+                    if kind is CAST:
+                        await actor.handle_cast(item[1])
+                    elif kind is INFO:
+                        await actor.handle_info(item[1])
+                    elif kind is CALL:
+                        caller: Caller = item[2]
+                        if caller._deadline < started:
+                            stats.expired_calls += 1
+                            caller._settle()
+                            continue
+                        result = await actor.handle_call(item[1], caller)
+                        if result is not NO_REPLY and not caller._replied:
+                            # caller.reply(result), inlined (bench: call)
+                            caller._replied = True
+                            calls = caller._callee.calls
+                            if calls is not None:
+                                calls.pop(caller, None)
+                            sink = caller._sink
+                            if sink.done():
+                                stats.late_replies += 1
+                            else:
+                                sink.set_result(result)
+                    else:  # FAULT: crash here, as if a handler had raised it
+                        raise item[1]
+                    handled += 1
+                    stats.messages += 1
+                    ended = clock()
+                    if ended - started > threshold:
+                        kernel.check_slow(self, item[1], started, ended)
+                    started = ended
+                    if not handled & _YIELD_EVERY:
+                        self.handled += _YIELD_EVERY + 1  # counted per batch (bench: one_way)
+                        await _next_turn()
+                        started = clock()
+                if lingered or self.exit_reason is not ALIVE:
+                    break
+                # Stay one more loop turn: a reply or the next ping often lands now,
+                # and waking an idle actor costs a new task (bench: ping_pong).
+                await _next_turn()
+                started = clock()
+                lingered = not mailbox
             item = None
         except asyncio.CancelledError:
             if self.interrupted:
@@ -258,7 +280,10 @@ class ActorCell:
             if self.mailbox is not None and not self.mailbox:
                 self.mailbox = None  # an idle actor keeps no deque
             return
-        await self._exit()
+        if type(actor).terminate is Actor.terminate:  # nothing to run: finish now (bench: restart)
+            kernel.finish(self, self.exit_reason)
+        else:
+            await self._exit()
 
     def _crashed(self, exc: BaseException, item: tuple[Any, ...] | None) -> None:
         if isinstance(exc, EmberError) and exc.exit_reason is not None:
@@ -270,7 +295,7 @@ class ActorCell:
         during = "init" if self.state is STARTING else _handler_name(item)
         actor = self.actor
         name = self.names[0] if self.names else None
-        report_crash(self.kernel.reports, actor, name, crash, during, _body(item))
+        report_crash(self.kernel.reports, actor, self.ref, name, crash, during, _body(item))
         if not self.interrupted:
             self.exit_reason = crash
 
@@ -291,7 +316,7 @@ class ActorCell:
             except BaseException as exc:  # a crash in terminate becomes the reason
                 crash = Crash.from_exception(exc)
                 name = self.names[0] if self.names else None
-                report_crash(self.kernel.reports, actor, name, crash, "terminate", None)
+                report_crash(self.kernel.reports, actor, self.ref, name, crash, "terminate", None)
                 reason = crash
         if self.state is not DEAD:
             self.kernel.finish(self, reason)
@@ -344,6 +369,13 @@ class ActorCell:
     async def _exit_in_own_task(self) -> None:
         CURRENT.set(self)  # this task's own context: terminate runs as this actor
         await self._exit()
+
+
+@types.coroutine
+def _next_turn() -> Generator[None, None, None]:
+    """Let the loop run one turn: ``asyncio.sleep(0)`` less its own coroutine (bench:
+    ping_pong). A bare ``yield`` is what an asyncio task takes as "step me again"."""
+    yield
 
 
 def _has_terminate(actor: Actor) -> bool:

@@ -186,7 +186,7 @@ class LocalNode:
             reason = exc.exit_reason if isinstance(exc, EmberError) else None
             if reason is None:  # a crash (else the error names the reason: not a crash)
                 reason = Crash.from_exception(exc)
-                report_crash(kernel.reports, actor, name, reason, "init", args)
+                report_crash(kernel.reports, actor, cell.ref, name, reason, "init", args)
             self._abandon_start(cell, reason)
             raise SpawnFailed(reason) from exc
         finally:

@@ -14,7 +14,9 @@ import logging
 import reprlib
 from typing import Any
 
+from ._actor import Actor
 from ._reasons import Crash
+from ._ref import ActorRef
 from ._report_log import ReportLog
 
 __all__ = ["LOGGER", "report_crash", "report_slow_handler"]
@@ -32,6 +34,9 @@ def describe_message(item: Any) -> str:
     return _short.repr(item)
 
 
+_CRASH_TEXT = "CRASH REPORT actor %r%s crashed in %s%s: %s\n%s"
+
+
 class _Handling:
     """`` handling <message>`` in a crash report, made only when the report is shown."""
 
@@ -42,6 +47,57 @@ class _Handling:
 
     def __str__(self) -> str:
         return "" if self.message is None else f" handling {describe_message(self.message)}"
+
+
+_DEFAULT_REPR: Any = Actor.__repr__
+
+
+class _Shown:
+    """An actor as a report shows it (its ``repr``), without holding the actor itself:
+    a kept report must not keep a dead actor's state alive."""
+
+    __slots__ = ("cls", "ref", "text")
+
+    def __init__(self, actor: Any, ref: ActorRef | None) -> None:
+        cls: type = type(actor)
+        self.cls: type = cls
+        self.ref: ActorRef | None = ref
+        self.text: str | None = None  # made when read, from what does not change
+        own_repr: object = cls.__repr__
+        if own_repr is not _DEFAULT_REPR:  # it may show state: taken now, as at the crash
+            self.text = repr(actor)
+
+    def __repr__(self) -> str:
+        if self.text is not None:
+            return self.text
+        where = repr(self.ref) if self.ref is not None else "not spawned"
+        return f"<{self.cls.__qualname__} {where}>"
+
+
+class _CrashText:
+    """A crash report's text (``_CRASH_TEXT``), made only when the report is read:
+    one object per crash instead of its arguments formatted (bench: restart)."""
+
+    __slots__ = ("actor", "during", "message", "name", "reason")
+
+    def __init__(
+        self, actor: Any, name: str | None, reason: Crash, during: str, message: Any
+    ) -> None:
+        self.actor = actor  # a _Shown
+        self.name = name
+        self.reason = reason
+        self.during = during
+        self.message = message
+
+    def args(self) -> tuple[Any, ...]:
+        """The arguments of ``_CRASH_TEXT``, as the log record carries them."""
+        name = self.name
+        reason = self.reason
+        named = f" (name {name!r})" if name else ""
+        return (self.actor, named, self.during, _Handling(self.message), reason, _Trace(reason))
+
+    def __str__(self) -> str:
+        return _CRASH_TEXT % self.args()
 
 
 class _Trace:
@@ -57,27 +113,23 @@ class _Trace:
 
 
 def report_crash(
-    log: ReportLog, actor: Any, name: str | None, reason: Crash, during: str, message: Any
+    log: ReportLog,
+    actor: Any,
+    ref: ActorRef | None,
+    name: str | None,
+    reason: Crash,
+    during: str,
+    message: Any,
 ) -> None:
-    """Keep and log a crash report: who crashed, doing what, why, and the traceback."""
-    text = "CRASH REPORT actor %r%s crashed in %s%s: %s\n%s"
-    cell = getattr(actor, "_ember_cell", None)
-    handling = _Handling(message)
-    args = (actor, f" (name {name!r})" if name else "", during, handling, reason, _Trace(reason))
-    log.add(
-        "crash",
-        "error",
-        text,
-        *args,
-        actor=None if cell is None else cell.ref,
-        name=name,
-        reason=reason,
-    )
+    """Keep and log a crash report of the actor ``actor`` (``ref``): who crashed,
+    doing what, why, and the traceback."""
+    text = _CrashText(_Shown(actor, ref), name, reason, during, message)
+    log.add("crash", "error", "%s", text, actor=ref, name=name, reason=reason)
     if not LOGGER.isEnabledFor(logging.ERROR):
         return
     LOGGER.error(
-        text,
-        *args,
+        _CRASH_TEXT,
+        *text.args(),
         extra={
             "ember_event": "crash",
             "ember_actor": actor,
@@ -97,8 +149,9 @@ def report_slow_handler(
         "SLOW HANDLER actor %r%s held the event loop for %.0f ms handling a %s message; "
         "move blocking work to self.run_in_thread(...) or split it up"
     )
-    args = (actor, f" (name {name!r})" if name else "", held * 1000, type(message).__qualname__)
     cell = getattr(actor, "_ember_cell", None)
+    shown = _Shown(actor, None if cell is None else cell.ref)
+    args = (shown, f" (name {name!r})" if name else "", held * 1000, type(message).__qualname__)
     log.add(
         "slow_handler", "warning", text, *args, actor=None if cell is None else cell.ref, name=name
     )

@@ -80,6 +80,7 @@ class Engine(ABC):
         "by_ref",
         "children",
         "class_path",
+        "node",
         "ref",
         "reports",
         "restarted",
@@ -93,6 +94,7 @@ class Engine(ABC):
     def __init__(self, actor: Actor, intensity: int, period: float) -> None:
         self.actor = actor
         self.ref = actor.ref
+        self.node = actor.node
         self.children: dict[Hashable, Child] = {}  # every child, in start order
         self.by_ref: dict[ActorRef, Child] = {}  # the running ones
         self.restarts = RestartWindow(intensity, period)
@@ -163,7 +165,7 @@ class Engine(ABC):
         if new:
             self.add(child)
         try:
-            ref = await self.actor.spawn(spec.actor, *child.args, name=spec.name, link=True)
+            ref = await self.node.spawn(spec.actor, *child.args, name=spec.name, link=self.ref)
         except SpawnFailed as failed:
             report(
                 self.reports,
@@ -247,7 +249,9 @@ class Engine(ABC):
         if self.restarts.add(time.monotonic()):
             self.give_up(child, reason)
             return
-        group = await self._stop_siblings(child)
+        group = self.group(child)
+        if len(group) > 1:  # one_for_one has no siblings to stop (bench: restart)
+            group = await self._stop_siblings(child, group)
         for member in group:
             member.restarting = True
         backoff = child.spec.backoff
@@ -266,12 +270,9 @@ class Engine(ABC):
         keys = tuple(member.key for member in group)
         child.timer = self.actor.send_after(delay, BackoffOver(keys))
 
-    async def _stop_siblings(self, child: Child) -> list[Child]:
-        """Stop the running members of ``child``'s group (reverse order) but ``child``;
+    async def _stop_siblings(self, child: Child, group: list[Child]) -> list[Child]:
+        """Stop the running members of ``child``'s ``group`` (reverse order) but ``child``;
         remove the temporary ones. Returns the members to restart, in start order."""
-        group = self.group(child)
-        if len(group) == 1:  # one_for_one: nothing else to stop (bench: restart)
-            return group
         siblings = [member for member in reversed(group) if member is not child]
         await self.stop(siblings)
         for sibling in siblings:

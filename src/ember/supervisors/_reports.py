@@ -47,21 +47,37 @@ def report(
 ) -> None:
     """Count, keep and log one supervisor event; errors at ERROR level, progress at INFO.
     ``supervisor_class`` (``module:QualName``) is counted with it, for metrics."""
+    text = _TEXT[event]
+    progress = event == "child_started" or event == "child_restarted"  # no reason in its text
     quiet = event == "child_started" or (event == "child_terminated" and is_clean(reason))
-    if event in ("child_started", "child_restarted"):
-        level = logging.INFO
-        args: tuple[Any, ...] = (supervisor, child_id, child)
-    else:
-        level = logging.INFO if quiet else logging.ERROR
-        args = (supervisor, child_id, child, reason)
+    level = logging.INFO if progress or quiet else logging.ERROR
+    # log.add gets its arguments spelled out, not as *args: a call with *args and
+    # keywords builds a dict, twice the cost of the whole add (bench: restart).
     if quiet:
         log.count(event, supervisor_class)
+    elif progress:
+        log.add(
+            event,
+            "info",
+            text,
+            supervisor,
+            child_id,
+            child,
+            actor=child,
+            name=child_id,
+            supervisor=supervisor,
+            reason=reason,
+            supervisor_class=supervisor_class,
+        )
     else:
         log.add(
             event,
-            "info" if level == logging.INFO else "error",
-            _TEXT[event],
-            *args,
+            "error",
+            text,
+            supervisor,
+            child_id,
+            child,
+            reason,
             actor=child,
             name=child_id,
             supervisor=supervisor,
@@ -70,9 +86,10 @@ def report(
         )
     if not LOGGER.isEnabledFor(level):
         return
+    args = (supervisor, child_id, child) if progress else (supervisor, child_id, child, reason)
     LOGGER.log(
         level,
-        _TEXT[event],
+        text,
         *args,
         extra={
             "ember_event": event,
