@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.entities
 	$(BIN)/python -m bench.game
 	$(BIN)/python -m bench.observability
+	$(BIN)/python -m bench.scale
+	$(BIN)/python -m bench.zmq_study
 	$(BIN)/python -m bench
 
 clean:

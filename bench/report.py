@@ -16,6 +16,10 @@ SYSTEM_NOTES = {
     "for the two-node workloads, bare pyzmq between two processes (add_reader-driven "
     "non-blocking DEALER/ROUTER, ember's frame shapes, 100 casts per frame)",
     "raw-unbatched": "the two-node raw pyzmq ceiling with one message per frame",
+    "raw-echo": "issue 12's remote-call baseline: a plain pyzmq DEALER/ROUTER echo of 32 bytes "
+    "between two processes, both ends driven by `loop.add_reader` as a node drives its "
+    "sockets (`bench/systems/zmq_echo.py`; settings studied in `python -m bench.zmq_study`)",
+    "raw-blocking": "the same echo with blocking `send` / `recv` on both ends, no event loop",
     "ember": "this project, through its public API",
     "erlang": "Erlang/OTP{release}: our programs in `bench/erlang/` (gen_servers, OTP's "
     "supervisor, distribution between two nodes on loopback), compiled with erlc at run "
@@ -232,6 +236,8 @@ def _targets(cells: list[dict[str, Any]]) -> list[str]:
 ENTITIES = Path(__file__).parent / "results" / "entities.md"
 GAME = Path(__file__).parent / "results" / "game.md"
 OBSERVABILITY = Path(__file__).parent / "results" / "observability.md"
+SCALE = Path(__file__).parent / "results" / "scale.md"
+ZMQ_STUDY = Path(__file__).parent / "results" / "zmq_study.md"
 
 
 def render(results: dict[str, Any]) -> str:
@@ -278,4 +284,8 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", GAME.read_text().rstrip()]
     if OBSERVABILITY.is_file():  # written by `python -m bench.observability` (make bench too)
         lines += ["", OBSERVABILITY.read_text().rstrip()]
+    if SCALE.is_file():  # written by `python -m bench.scale` (make bench too)
+        lines += ["", SCALE.read_text().rstrip()]
+    if ZMQ_STUDY.is_file():  # written by `python -m bench.zmq_study` (make bench too)
+        lines += ["", ZMQ_STUDY.read_text().rstrip()]
     return "\n".join(lines).rstrip() + "\n"

@@ -178,6 +178,26 @@ TARGETS = (
         ">=",
         50_000,
     ),
+    # issue 12: against a plain pyzmq echo driven as a node drives its sockets
+    # (raw-echo: DEALER/ROUTER, add_reader, 32 bytes), on the same loop in the same run
+    Target(
+        12,
+        "remote call p50 within 1.3x of a raw event-loop-driven pyzmq echo",
+        "remote_call_latency",
+        "p50_us",
+        "<=",
+        1.3,
+        against="raw-echo",
+    ),
+    Target(
+        12,
+        "remote call p99 within 1.5x of a raw event-loop-driven pyzmq echo",
+        "remote_call_latency",
+        "p99_us",
+        "<=",
+        1.5,
+        against="raw-echo",
+    ),
     # issue 12: against Erlang/OTP, measured in the same run (bench/erlang)
     Target(
         12,

@@ -17,6 +17,8 @@ PER_FRAME = 100  # remote_one_way, raw pyzmq: messages per frame (raw-unbatched:
 SYSTEMS = (
     "raw",
     "raw-unbatched",
+    "raw-echo",
+    "raw-blocking",
     "ember",
     "erlang",
     "erlang-o1",
@@ -258,12 +260,23 @@ WORKLOADS: dict[str, Workload] = {
             "warm-up calls each call is timed alone: p50 and p99 in µs, and calls/s over the "
             "sum. raw = bare pyzmq request/reply with ember's frame shapes (a call "
             "`[1, ref, msg, call_id, node, incarnation, timeout]`, a reply "
-            "`[2, call_id, True, value]`), add_reader-driven: the ceiling. thespian-tcp = "
+            "`[2, call_id, True, value]`), add_reader-driven: the ceiling. raw-echo = issue "
+            "12's baseline: a plain DEALER/ROUTER echo of 32 bytes (no MessagePack), both ends "
+            "driven by `loop.add_reader` as a node drives its sockets; raw-blocking = the same "
+            "echo with blocking `send` / `recv` on both ends, no event loop "
+            "(`python -m bench.zmq_study` varies their ZeroMQ settings). thespian-tcp = "
             "`ActorSystem.ask` to an actor (its own process). Cross-process latency varies "
             "3-5x from run to run on this machine (the kernel may put both sides "
             "on one vCPU or on two): compare with raw in the same run. erlang = "
             "`gen_server:call` from node `a`'s driver process to a gen_server on node `b`.",
-            {"raw": 20_000, "ember": 20_000, "erlang": 20_000, "thespian-tcp": 2_000},
+            {
+                "raw": 20_000,
+                "raw-echo": 20_000,
+                "raw-blocking": 20_000,
+                "ember": 20_000,
+                "erlang": 20_000,
+                "thespian-tcp": 2_000,
+            },
             quick_divisor={"thespian-tcp": 4},
         ),
         Workload(

@@ -12,6 +12,8 @@ from types import ModuleType
 MODULES = {
     "raw": "bench.systems.raw_asyncio",
     "raw-unbatched": "bench.systems.raw_zmq_unbatched",
+    "raw-echo": "bench.systems.raw_echo",
+    "raw-blocking": "bench.systems.raw_blocking",
     "ember": "bench.systems.ember_system",
     "erlang": "bench.systems.erlang_system",
     "erlang-o1": "bench.systems.erlang_o1",
@@ -20,7 +22,7 @@ MODULES = {
     "thespian-tcp": "bench.systems.thespian_tcp",
 }
 
-ASYNCIO_SYSTEMS = frozenset({"raw", "raw-unbatched", "ember"})
+ASYNCIO_SYSTEMS = frozenset({"raw", "raw-unbatched", "raw-echo", "ember"})
 ERLANG_SYSTEMS = frozenset({"erlang", "erlang-o1"})  # need erl, erlc and epmd on PATH
 
 

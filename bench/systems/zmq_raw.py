@@ -34,6 +34,7 @@ REF = ("b", INCARNATION, 7)
 ADD = ("add", 1)
 BATCH = 512  # frames drained per wake-up before other callbacks run
 TIMEOUT = 300.0
+FRAME_BYTES = 1 << 20  # ember's largest frame (WireLimits.max_frame): the sized casts' frames
 
 
 def _socket(context: zmq.Context[zmq.Socket[bytes]], kind: int) -> zmq.Socket[bytes]:
@@ -184,13 +185,13 @@ async def _connected(count: int, run: Callable[[Client, int], Any]) -> Metrics:
             client.close()
 
 
-async def _one_way(client: Client, count: int, per_frame: int) -> Metrics:
+async def _one_way(client: Client, count: int, per_frame: int, message: Any = ADD) -> Metrics:
     await client.control_call(["expect", count])
     done = client.control = client.loop.create_future()
     start = now()
     batch: list[Any] = []
     for i in range(count):
-        batch.append([0, REF, 0, ADD])
+        batch.append([0, REF, 0, message])
         if len(batch) == per_frame:
             client.send_frame(batch)
             batch = []
@@ -215,6 +216,15 @@ async def remote_one_way(count: int) -> Metrics:
 
 async def remote_one_way_unbatched(count: int) -> Metrics:
     return await _connected(count, lambda client, n: _one_way(client, n, 1))
+
+
+async def remote_one_way_payload(count: int, size: int) -> Metrics:
+    """``remote_one_way`` with ``("add", 1, payload)``, the payload ``size`` bytes (for
+    ``bench.scale``), as many casts to a frame as fit in ember's largest (``FRAME_BYTES``),
+    at most ``PER_FRAME``; B counts them as the plain casts."""
+    per_frame = max(1, min(PER_FRAME, FRAME_BYTES // (size + 32)))
+    message = ("add", 1, b"x" * size)
+    return await _connected(count, lambda client, n: _one_way(client, n, per_frame, message))
 
 
 async def _latency(client: Client, count: int) -> Metrics:
