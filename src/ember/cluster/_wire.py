@@ -94,7 +94,9 @@ class Encoder:
 
     __slots__ = (
         "_check_deep",
-        "_flat_fits",
+        "_flat_bin",
+        "_flat_budget",
+        "_flat_str",
         "_prefix",
         "_registry",
         "_terms",
@@ -123,8 +125,12 @@ class Encoder:
             limits.max_bin_len,
             limits.max_ext_len,
         )
-        # A flat tuple (see flat) fits in a frame whatever its items, unless frames are tiny.
-        self._flat_fits = 16 * (self._check_deep + 16) + 64 <= self.max_signals_bytes
+        # What a flat tuple (see flat) may hold: strs and bytes within their limits, and
+        # all of it in a frame of its own (its items' headers and scalars: 16 * 48 bytes
+        # at most, a ref being the largest, plus the Sends signal's own fields).
+        self._flat_str = limits.max_str_len
+        self._flat_bin = limits.max_bin_len
+        self._flat_budget = self.max_signals_bytes - 16 * 48 - 64
 
     def encode_send(self, to: ActorRef, kind: int, message: Any) -> bytes:
         """The MessagePack of a ``Send``, the most frequent signal.
@@ -142,22 +148,30 @@ class Encoder:
 
     def flat(self, message: tuple[Any, ...]) -> bool:
         """True if the tuple ``message`` may travel in a :class:`Sends`: at most 16
-        items, each a scalar (a 64-bit int), a short str or bytes, or an ActorRef; such
-        a tuple cannot break any check a receiver makes."""
-        if len(message) > 16 or not self._flat_fits:
+        items, each a scalar (a 64-bit int), a str or bytes within its length limit, or
+        an ActorRef, and small enough to fit in a frame on its own; such a tuple cannot
+        break any check a receiver makes."""
+        if len(message) > 16:
             return False
-        longest = self._check_deep
+        size = 0
         for item in message:
             kind = type(item)
             if kind is int:
                 if not -(2**63) <= item < 2**64:
                     return False
-            elif kind in _SIZED:
-                if len(item) >= longest:
+            elif kind is bytes:
+                if len(item) > self._flat_bin:
                     return False
+                size += len(item)
+            elif kind is str:
+                # UTF-8 takes up to 4 bytes a character; ASCII, the usual case, one
+                length = len(item) if item.isascii() else 4 * len(item)
+                if length > self._flat_str:
+                    return False
+                size += length
             elif kind not in _FLAT_ITEMS:
                 return False
-        return True
+        return size <= self._flat_budget
 
     def encode_sends(
         self, to: ActorRef, kind: int, messages: list[tuple[Any, ...]]

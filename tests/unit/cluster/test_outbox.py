@@ -124,7 +124,7 @@ async def test_frames_hold_at_most_signals_per_frame_messages() -> None:
 async def test_a_run_too_large_for_a_frame_is_split_in_order() -> None:
     limits = WireLimits(max_frame=200_000)
     box, frames, (one, _) = await outbox(limits)
-    big = [(i, "x" * 9_000, "y" * 9_000) for i in range(30)]  # 18 KB each, 540 KB in all
+    big = [(i, "x" * 60_000, b"y" * 30_000) for i in range(30)]  # 90 KB each, 2.7 MB in all
     for message in big:
         assert box.encoder.flat(message)
         box.queue_flat(one, CAST, message)
@@ -144,7 +144,9 @@ NOT_FLAT = [
     tuple(range(17)),
     (2**64,),
     (-(2**63) - 1,),
-    ("x" * 10_000,),
+    ("x" * (2**20 + 1),),
+    (b"x" * (2**20 + 1),),
+    ("x" * 600_000, "y" * 600_000),  # each within its limit, together past a frame
     (("nested",),),
     ([1],),
     ({"k": 1},),
@@ -166,9 +168,20 @@ async def test_tuples_that_are_not_flat(message: tuple[Any, ...]) -> None:
     assert not box.encoder.flat(message)
 
 
-def test_tiny_frames_send_nothing_flat() -> None:
+def test_a_tuple_too_large_for_a_frame_of_its_own_is_not_flat() -> None:
     encoder = Encoder("alpha", 1, TypeRegistry(), WireLimits(max_frame=10_000))
-    assert not encoder.flat(("add", 1))
+    assert encoder.flat(("add", 1, b"x" * 8_000))
+    assert not encoder.flat(("add", 1, b"x" * 9_500))
+    assert not encoder.flat(("add", "é" * 2_400))  # 4 bytes a character, at worst
+
+
+def test_strs_and_bytes_up_to_their_own_limits_are_flat() -> None:
+    limits = WireLimits(max_str_len=1_000, max_bin_len=2_000)
+    encoder = Encoder("alpha", 1, TypeRegistry(), limits)
+    assert encoder.flat(("s", "x" * 1_000, b"y" * 2_000))
+    assert not encoder.flat(("s", "x" * 1_001))
+    assert not encoder.flat(("s", b"y" * 2_001))
+    assert not encoder.flat(("s", "é" * 251))
 
 
 # ---- a peer's Sends, decoded and checked ------------------------------------------------
