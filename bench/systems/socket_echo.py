@@ -31,6 +31,7 @@ from bench.systems.zmq_echo import (
     EchoSettings,
     ThreadSwitches,
     listen_address,
+    timed_round_trips,
 )
 
 CHUNK = 65536
@@ -208,16 +209,7 @@ async def loop_latency(count: int, settings: EchoSettings) -> Metrics:
             async with asyncio.timeout(REPLY_TIMEOUT):
                 if await request(PAYLOAD) != PAYLOAD:
                     raise RuntimeError("process B answered something else than the payload")
-            for _ in range(WARM_UP):
-                await request(PAYLOAD)
-            samples = []
-            switches = ThreadSwitches()
-            async with asyncio.timeout(REPLY_TIMEOUT + count * 0.01):
-                for _ in range(count):
-                    start = now()
-                    await request(PAYLOAD)
-                    samples.append(now() - start)
-            return {**latency_metrics(samples), **switches.per_round_trip(count)}
+            return await timed_round_trips(request, count)
         finally:
             client.close()
 

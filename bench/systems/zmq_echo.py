@@ -28,7 +28,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,20 +284,25 @@ async def loop_latency(count: int, settings: EchoSettings) -> Metrics:
         client = LoopClient(settings, address)
         try:
             await client.connected()
-            request = client.request
-            for _ in range(WARM_UP):
-                await request(PAYLOAD)
-            samples = []
-            switches = ThreadSwitches()
-            # One timer for the whole run, not one per round trip: a plain echo.
-            async with asyncio.timeout(REPLY_TIMEOUT + count * 0.01):
-                for _ in range(count):
-                    start = now()
-                    await request(PAYLOAD)
-                    samples.append(now() - start)
-            return {**latency_metrics(samples), **switches.per_round_trip(count)}
+            return await timed_round_trips(client.request, count)
         finally:
             client.close()
+
+
+async def timed_round_trips(request: Callable[[bytes], Awaitable[bytes]], count: int) -> Metrics:
+    """``WARM_UP`` round trips, then ``count`` timed ones: their latency metrics and A's
+    threads' context switches per round trip."""
+    for _ in range(WARM_UP):
+        await request(PAYLOAD)
+    samples = []
+    switches = ThreadSwitches()
+    # One timer for the whole run, not one per round trip: a plain echo.
+    async with asyncio.timeout(REPLY_TIMEOUT + count * 0.01):
+        for _ in range(count):
+            start = now()
+            await request(PAYLOAD)
+            samples.append(now() - start)
+    return {**latency_metrics(samples), **switches.per_round_trip(count)}
 
 
 def blocking_latency(count: int, settings: EchoSettings) -> Metrics:
