@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -263,3 +265,47 @@ def test_bad_entity_options_are_one_line_that_says_what_to_give(
     done = ember("node", "--name", "a", "--listen", listen, *arguments, env=env)
     assert_one_line_error(done, says)
     assert done.stdout == ""
+
+
+# -- --cpu ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cpus", "says"),
+    [
+        ("x", r"--cpu x: give CPU numbers and ranges, as 1, 0,2 or 0-3 \(this machine: "),
+        ("1-0", r"--cpu 1-0: give CPU numbers and ranges"),
+        ("-1", r"--cpu -1: give CPU numbers and ranges"),
+        ("4096", r"--cpu 4096: CPU 4096 is not one this process may run on; give some of "),
+    ],
+)
+def test_a_bad_cpu_list_is_refused_before_the_node_listens(cpus: str, says: str) -> None:
+    listen = f"tcp://127.0.0.1:{free_port()}"
+    done = ember("node", "--name", "a", "--listen", listen, "--cpu", cpus)
+    assert_one_line_error(done, says)
+    assert done.stdout == ""
+
+
+def test_a_node_given_a_cpu_runs_every_thread_there() -> None:
+    cpu = max(os.sched_getaffinity(0))
+    listen = f"tcp://127.0.0.1:{free_port()}"
+    command = [sys.executable, "-m", "ember", "node", "--name", "a", "--listen", listen]
+    process = subprocess.Popen(
+        [*command, "--cpu", str(cpu)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("ember node a listening on ")
+        tasks = Path(f"/proc/{process.pid}/task")
+        allowed = {
+            thread.name: (thread / "status").read_text().split("Cpus_allowed_list:")[1].split()[0]
+            for thread in tasks.iterdir()
+        }
+        assert len(allowed) >= 2  # the loop's thread and ZeroMQ's I/O thread, at least
+        assert set(allowed.values()) == {str(cpu)}, allowed
+    finally:
+        process.terminate()
+        status = process.wait(timeout=20)
+        assert process.stdout is not None
+        process.stdout.close()
+    assert status == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from typing import Any
 
@@ -121,6 +122,13 @@ def add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
         help="let the --http port's users stop and kill actors (otherwise it is read-only)",
     )
     node.add_argument(
+        "--cpu",
+        metavar="LIST",
+        help="run this node (its event loop and ZeroMQ's I/O thread) on these CPUs only, as "
+        "1, 0,2 or 0-3: several nodes on one machine then each keep a core of their own, "
+        "where the kernel often puts two on one (docs/operations.md)",
+    )
+    node.add_argument(
         "--log-level",
         default="INFO",
         metavar="LEVEL",
@@ -164,6 +172,8 @@ def load_application(path: str) -> type[ember.Application]:
 
 async def run_node(args: argparse.Namespace) -> int:
     """``ember node``: start, print the listening line, run until told to stop."""
+    if args.cpu is not None:  # before ZeroMQ starts its I/O thread, which inherits it
+        os.sched_setaffinity(0, parse_cpus(args.cpu))
     logging.basicConfig(level=args.log_level, handlers=[log_handler(args.log_format, args.name)])
     app_class = load_application(args.app) if args.app else None
     app_config = parse_config_options(args.config, app_class)
@@ -243,6 +253,36 @@ async def run_node(args: argparse.Namespace) -> int:
     if app_failed:
         return ExitStatus.APPLICATION_GAVE_UP  # the application's tree gave up: restart
     return ExitStatus.OK
+
+
+def parse_cpus(text: str) -> set[int]:
+    """``--cpu``'s CPUs: numbers and ranges (``0,2-3``), each one this process may use.
+
+    Raises:
+        CommandError: a malformed list, or a CPU this process cannot run on.
+    """
+    allowed = os.sched_getaffinity(0)
+    shown = ",".join(str(cpu) for cpu in sorted(allowed))
+    cpus: set[int] = set()
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            low = int(first)
+            high = int(last) if last else low
+            if low < 0 or high < low:
+                raise ValueError(part)
+            cpus.update(range(low, high + 1))
+    except ValueError:
+        raise CommandError(
+            f"--cpu {text}: give CPU numbers and ranges, as 1, 0,2 or 0-3 (this machine: {shown})"
+        ) from None
+    missing = cpus - allowed
+    if missing:
+        raise CommandError(
+            f"--cpu {text}: CPU {min(missing)} is not one this process may run on; give some "
+            f"of {shown}"
+        )
+    return cpus
 
 
 def http_options(args: argparse.Namespace) -> dict[str, Any]:
