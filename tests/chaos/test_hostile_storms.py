@@ -24,7 +24,7 @@ import zmq
 from chaos_actors import Counter
 
 import ember
-from ember.cluster import Security, write_keys
+from ember.cluster import PROTOCOL_VERSION, Security, write_keys
 from ember.testing import LocalCluster, Probe, wait_until
 from ember.testing.chaos import Chaos
 
@@ -50,7 +50,7 @@ def valid_frame(node: str, incarnation: int) -> bytes:
     """A well-formed frame from a node that is not a member: one cast to actor 0."""
     target = msgpack.ExtType(1, msgpack.packb([node, incarnation, 0]))
     signals = [[0, target, 0, "hello"]]
-    return msgpack.packb([1, "mallory", 4242, 1, signals])
+    return msgpack.packb([PROTOCOL_VERSION, "mallory", 4242, 1, signals])
 
 
 def hostile_payloads(rng: random.Random, node: str, incarnation: int, count: int) -> list[Any]:
@@ -62,7 +62,7 @@ def hostile_payloads(rng: random.Random, node: str, incarnation: int, count: int
         lambda: msgpack.packb([99, "mallory", 1, 1, []]),  # another protocol version
         lambda: b"\x95" + rng.randbytes(2 * MiB),  # past the frame limit
         lambda: [b"part", rng.randbytes(64)],  # multi-part
-        lambda: msgpack.packb([1, "mallory", 1, 1, [[0, "not a ref", 0, 1]]]),
+        lambda: msgpack.packb([PROTOCOL_VERSION, "mallory", 1, 1, [[0, "not a ref", 0, 1]]]),
         lambda: msgpack.packb({"k": [1] * 5000}),  # not an envelope at all
     ]
     return [rng.choice(kinds)() for _ in range(count)]
@@ -138,7 +138,8 @@ async def test_an_unknown_key_and_a_spoofed_name_get_nothing_delivered(tmp_path:
         a_public = Security(keys, "a").key_of("a")
         target = msgpack.ExtType(1, msgpack.packb(["a", incarnation, counter.id]))
         b_incarnation = next(m.incarnation for m in cluster.client.members() if m.name == "b")
-        spoofed = msgpack.packb([1, "b", b_incarnation, 10**9, [[0, target, 0, 1000]]])
+        cast = [0, target, 0, 1000]
+        spoofed = msgpack.packb([PROTOCOL_VERSION, "b", b_incarnation, 10**9, [cast]])
 
         def send_as(identity: Security) -> None:
             context = zmq.Context()

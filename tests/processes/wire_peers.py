@@ -21,6 +21,7 @@ import msgpack
 import zmq
 
 import ember
+from ember.cluster import PROTOCOL_VERSION
 
 CASTS_PER_FRAME = 9_000
 
@@ -73,7 +74,7 @@ def stranger_frames(node: str, incarnation: int, frames: int) -> list[bytes]:
     target = msgpack.ExtType(1, msgpack.packb([node, incarnation, 0]))
     tuple_ext = msgpack.ExtType(5, msgpack.packb(["add", "m" * 80]))
     body = msgpack.packb([[0, target, 0, tuple_ext]] * CASTS_PER_FRAME)
-    prefix = msgpack.packb(1) + msgpack.packb("mallory") + msgpack.packb(987654321)
+    prefix = msgpack.packb(PROTOCOL_VERSION) + msgpack.packb("mallory") + msgpack.packb(987654321)
     return [b"\x95" + prefix + msgpack.packb(seq) + body for seq in range(1, frames + 1)]
 
 
@@ -81,7 +82,8 @@ def frames_with_fresh_names(node: str, incarnation: int, frames: int, size: int)
     """Valid frames of one cast each, from ``frames`` strangers with ``size``-byte names."""
     target = msgpack.ExtType(1, msgpack.packb([node, incarnation, 0]))
     body = msgpack.packb([[0, target, 0, "hello"]])
-    version, incarnation_there, seq = msgpack.packb(1), msgpack.packb(987654321), msgpack.packb(1)
+    version = msgpack.packb(PROTOCOL_VERSION)
+    incarnation_there, seq = msgpack.packb(987654321), msgpack.packb(1)
     run = os.urandom(8).hex()  # fresh names on every run
     names = [f"{run}-{n:08}".ljust(size, "x") for n in range(frames)]
     head = b"\x95" + version
