@@ -236,8 +236,8 @@ def _targets(cells: list[dict[str, Any]]) -> list[str]:
 ENTITIES = Path(__file__).parent / "results" / "entities.md"
 GAME = Path(__file__).parent / "results" / "game.md"
 OBSERVABILITY = Path(__file__).parent / "results" / "observability.md"
-SCALE = Path(__file__).parent / "results" / "scale.md"
-ZMQ_STUDY = Path(__file__).parent / "results" / "zmq_study.md"
+SCALE = Path(__file__).parent / "results/scale.md"
+ZMQ_STUDY = Path(__file__).parent / "results/zmq_study.md"
 
 
 def render(results: dict[str, Any]) -> str:

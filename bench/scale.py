@@ -17,13 +17,13 @@
     other node.
 
 Every point runs in its own subprocess (``python -m bench.scale_points``), median of
-``--repeats``. Writes ``scale.json`` and ``scale.md`` to bench/results/ and the plot to
-docs/images/scale.png (``python -m bench`` puts scale.md in docs/benchmarks.md); with
+``--repeats``. Writes the results as JSON and as bench/results/scale.md, and the plot to
+docs/images/scale.png (``python -m bench`` puts the markdown in docs/benchmarks.md); with
 ``--out DIR`` all three go to DIR, and ``--quick`` (small N and counts: a smoke test)
 writes to a temporary directory unless given ``--out``.
 
     python -m bench.scale                   # everything (about 10 minutes)
-    python -m bench.scale --render          # scale.md and the plot again, from scale.json
+    python -m bench.scale --render          # the markdown and the plot again, from the JSON
     python -m bench.scale --only actors --repeats 1
     python -m bench.scale --quick --out /tmp/scale
 """
@@ -69,6 +69,7 @@ NODE_COUNTS = {  # config -> messages in all, the four pairs together: (full, qu
 }
 RESULTS = ROOT / "bench" / "results"
 IMAGE = ROOT / "docs" / "images" / "scale.png"
+MARKDOWN = ROOT / "bench/results/scale.md"
 
 
 @dataclass(frozen=True)
@@ -220,11 +221,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--loop", choices=LOOPS, default="uvloop")
     parser.add_argument("--repeats", type=int, help="runs per point (default 3; 1 with --quick)")
     parser.add_argument("--timeout", type=float, help="seconds per run (default 600; 120 quick)")
-    parser.add_argument("--out", type=Path, help="write scale.json, scale.md, scale.png here")
+    parser.add_argument("--out", type=Path, help="write the JSON, markdown and plot here")
     parser.add_argument(
         "--render",
         action="store_true",
-        help="measure nothing: rewrite scale.md and the plot from the scale.json there",
+        help="measure nothing: rewrite the markdown and the plot from the JSON there",
     )
     args = parser.parse_args(argv)
     args.sections = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -242,8 +243,8 @@ def targets(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     if out is None and args.quick:
         out = Path(tempfile.mkdtemp(prefix="ember-bench-scale-"))
     if out is None:
-        return RESULTS / "scale.json", RESULTS / "scale.md", IMAGE
-    return out / "scale.json", out / "scale.md", out / "scale.png"
+        return RESULTS / "scale.json", MARKDOWN, IMAGE
+    return out / "scale.json", out / MARKDOWN.name, out / "scale.png"
 
 
 def write_report(document: dict[str, Any], markdown_path: Path, image_path: Path) -> None:

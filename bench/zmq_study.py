@@ -23,9 +23,9 @@ The reference without an I/O thread: the same echo over a plain socket
 (``bench.systems.socket_echo``: ``socket-echo``, ``socket-blocking``), with the
 defaults, over a Unix socket and with both placements. Each (configuration, kind) runs
 ``--repeats`` times in fresh processes, configurations interleaved; the medians of the
-runs' p50 and p99 are reported. Writes ``zmq_study.json`` and ``zmq_study.md`` into
-``--out`` (``bench/results``; ``python -m bench`` puts the markdown in
-docs/benchmarks.md). Loopback and ipc only; every process started is stopped.
+runs' p50 and p99 are reported. Writes the results as JSON and as markdown into
+``--out`` (by default bench/results/zmq_study.md and the JSON beside it; ``python -m
+bench`` puts the markdown in docs/benchmarks.md). Loopback and ipc only; every process started is stopped.
 
     python -m bench.zmq_study                 # the full study, about 6 minutes
     python -m bench.zmq_study --quick --out /tmp/study    # a smoke test, ~15 s
@@ -61,6 +61,7 @@ from bench.systems.zmq_echo import EchoSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
+MARKDOWN = Path(__file__).parent / "results/zmq_study.md"
 ZMQ_KINDS = ("raw-echo", "raw-blocking")
 SOCKET_KINDS = ("socket-echo", "socket-blocking")
 KINDS = (*ZMQ_KINDS, *SOCKET_KINDS)
@@ -567,8 +568,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out if args.out.is_absolute() else ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "zmq_study.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "zmq_study.md").write_text(render(results))
-    print(f"wrote {out / 'zmq_study.json'} and {out / 'zmq_study.md'}", file=sys.stderr)
+    markdown = out / MARKDOWN.name
+    markdown.write_text(render(results))
+    print(f"wrote {out / 'zmq_study.json'} and {markdown}", file=sys.stderr)
     failed = sum(kind["failed"] for c in results["configurations"] for kind in c["kinds"].values())
     return 1 if failed else 0
 
