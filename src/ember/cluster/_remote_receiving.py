@@ -248,7 +248,7 @@ class Receiving:
         match undecodable.signal:
             case Send():
                 self._endpoint.count_dead_letter()
-            case Sends(messages=messages):  # never from ember: it sends only flat tuples so
+            case Sends(messages=messages):  # not from ember, whose runs hold flat tuples only
                 for _ in messages:
                     self._endpoint.count_dead_letter()
             case Call() as call:

@@ -23,6 +23,7 @@ from ember.cluster import (
     Send,
     Sends,
     TypeRegistry,
+    UndecodableSignal,
     WireLimits,
     decode_frame,
 )
@@ -226,3 +227,13 @@ def test_a_peers_sends_decode_to_tuples() -> None:
         frame_of([13, 1, 2, 1, [["a", 1], [], [[1, 2]]]]), nowhere, TypeRegistry()
     )
     assert envelope.signals == (Sends(1, 2, INFO, [("a", 1), (), ([1, 2],)]),)
+
+
+def test_a_sends_holding_a_type_this_node_cannot_rebuild_is_undecodable_alone() -> None:
+    unknown = msgpack.ExtType(6, msgpack.packb(["game.Unknown", 1, 5]))
+    frame = frame_of([13, 1, 2, 0, [["ok"], ["x", unknown]]], [13, 1, 2, 1, [["fine"]]])
+    signals = decode_frame(frame, nowhere, TypeRegistry()).signals
+    assert isinstance(signals[0], UndecodableSignal)
+    assert isinstance(signals[0].signal, Sends)
+    assert signals[0].values[0].name == "game.Unknown"
+    assert signals[1] == Sends(1, 2, INFO, [("fine",)])  # the frame's other signal stands
