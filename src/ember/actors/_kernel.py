@@ -200,7 +200,10 @@ class Kernel:
             return await future
         finally:
             if not caller._replied:  # else the answer took it out already (bench: call)
-                calls.pop(caller, None)
+                # Its callee now: ``caller.forward`` may have handed it to another actor.
+                waiting_on = caller._callee.calls
+                if waiting_on is not None:
+                    waiting_on.pop(caller, None)
             bucket = caller._bucket  # _unbucket inlined (bench: call)
             if bucket is not None:
                 bucket.pop(caller, None)

@@ -79,6 +79,28 @@ async def test_a_call_that_timed_out_is_forgotten_by_its_callee(node: ember.Node
     gate.set()
 
 
+class Forwarder(ember.Actor):
+    async def init(self, to: ember.ActorRef) -> None:
+        self.to = to
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        caller.forward(self.to, message)
+        return ember.NO_REPLY
+
+
+async def test_a_forwarded_call_that_timed_out_is_forgotten_by_its_new_callee(
+    node: ember.Node,
+) -> None:
+    parker = await node.spawn(Sleeper)
+    front = await node.spawn(Forwarder, parker)
+    with contextlib.suppress(ember.CallTimeout):
+        await front.call("park", timeout=0.01)
+    for ref in (front, parker):
+        info = node.info(ref)
+        assert info is not None
+        assert info.calls_waiting == 0, ref
+
+
 async def test_links_and_monitors_show_on_both_sides(node: ember.Node) -> None:
     a = await node.spawn(Sleeper)
     b = await node.spawn(Sleeper, link=a)
