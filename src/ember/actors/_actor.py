@@ -184,8 +184,13 @@ class Actor:
 
     def __repr__(self) -> str:
         cell = getattr(self, "_ember_cell", None)
-        where = repr(cell.ref) if cell is not None else "not spawned"
-        return f"<{type(self).__qualname__} {where}>"
+        return shown_actor(type(self), None if cell is None else cell.ref)
+
+
+def shown_actor(cls: type, ref: ActorRef | None) -> str:
+    """How an actor of ``cls`` with ``ref`` (None: not spawned) shows by default."""
+    where = repr(ref) if ref is not None else "not spawned"
+    return f"<{cls.__qualname__} {where}>"
 
 
 _CALLBACKS = ("init", "handle_call", "handle_cast", "handle_info", "terminate")

@@ -280,7 +280,7 @@ class ActorCell:
             if self.mailbox is not None and not self.mailbox:
                 self.mailbox = None  # an idle actor keeps no deque
             return
-        if type(actor).terminate is Actor.terminate:  # nothing to run: finish now (bench: restart)
+        if not _has_terminate(actor):  # nothing to run: finish now (bench: restart)
             kernel.finish(self, self.exit_reason)
         else:
             await self._exit()

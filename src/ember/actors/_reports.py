@@ -14,7 +14,7 @@ import logging
 import reprlib
 from typing import Any
 
-from ._actor import Actor
+from ._actor import Actor, shown_actor
 from ._reasons import Crash
 from ._ref import ActorRef
 from ._report_log import ReportLog
@@ -68,10 +68,7 @@ class _Shown:
             self.text = repr(actor)
 
     def __repr__(self) -> str:
-        if self.text is not None:
-            return self.text
-        where = repr(self.ref) if self.ref is not None else "not spawned"
-        return f"<{self.cls.__qualname__} {where}>"
+        return self.text if self.text is not None else shown_actor(self.cls, self.ref)
 
 
 class _CrashText:
