@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 DEMO_STAMP := $(VENV)/.installed-demo
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean setup setup-demo
+.PHONY: demo test test-thespian lint typecheck bench clean setup setup-demo
 
 $(BIN)/python:
 	@echo "Creating $(VENV) with $(PYTHON)"
@@ -33,6 +33,13 @@ demo: $(DEMO_STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory test-thespian
+
+# Thespian's own installed test suite (thespian/test) against ember's thespian system base
+# (ember.compat.thespian.EmberBase): one pytest process per module, two at a time. Reference
+# runs: `$(BIN)/python tests/thespian/conformance/run.py --base multiprocQueueBase`.
+test-thespian: $(STAMP)
+	$(BIN)/python tests/thespian/conformance/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples

@@ -8,6 +8,7 @@ the timer was still pending (OTP's ``cancel_timer``).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._ref import INFO
@@ -21,9 +22,10 @@ __all__ = ["Timer"]
 class Timer:
     """A pending ``send_after``. Made only by the runtime."""
 
-    __slots__ = ("_cell", "_handle", "_message")
+    __slots__ = ("_cell", "_deadline", "_handle", "_message")
 
     _cell: ActorCell | None
+    _deadline: float
     _handle: asyncio.TimerHandle | None
     _message: Any
 
@@ -36,6 +38,7 @@ class Timer:
         setattr_ = object.__setattr__
         setattr_(timer, "_cell", cell)
         setattr_(timer, "_message", message)
+        setattr_(timer, "_deadline", time.monotonic() + seconds)
         setattr_(timer, "_handle", cell.kernel.loop.call_later(seconds, timer._fire))
         return timer
 
@@ -61,6 +64,13 @@ class Timer:
 
     def _fire(self) -> None:
         cell = self._cell
+        early = self._deadline - time.monotonic()
+        if early > 0 and cell is not None:
+            # uvloop keeps time in whole milliseconds and may call back up to 1 ms before
+            # the deadline; a timer never fires early (as in Erlang): wait out the rest.
+            handle = cell.kernel.loop.call_later(early, self._fire)
+            object.__setattr__(self, "_handle", handle)
+            return
         self._detach()
         if cell is not None:
             cell.put_signal((INFO, self._message))

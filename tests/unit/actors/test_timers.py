@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -124,3 +125,35 @@ async def test_timer_is_immutable(node: ember.Node) -> None:
     with pytest.raises(AttributeError, match="immutable"):
         timer._message = "changed"
     assert "'far'" in repr(timer)
+
+
+class Stopwatch(ember.Actor):
+    """Starts timers; tells a probe how late (negative: early) each one arrived."""
+
+    async def init(self, probe: ember.ActorRef) -> None:
+        self.probe = probe
+        self.deadlines: dict[int, float] = {}
+
+    async def handle_cast(self, message: Any) -> None:
+        n, seconds = message
+        self.deadlines[n] = time.monotonic() + seconds
+        self.send_after(seconds, n)
+
+    async def handle_info(self, message: Any) -> None:
+        self.probe.send(time.monotonic() - self.deadlines.pop(message))
+
+
+def test_a_timer_never_fires_before_its_deadline_on_the_default_loop() -> None:
+    # uvloop keeps time in whole milliseconds and called timers back up to 1 ms early
+    # (a thespian transient actor compared its wakeup with the wall clock and never
+    # exited); as in Erlang, a timer may be late but never early.
+    async def main() -> list[float]:
+        async with ember.Node("timers") as node:
+            probe = await Probe.start(node)
+            watch = await node.spawn(Stopwatch, probe.ref)
+            for n in range(60):
+                watch.cast((n, 0.0005 + (n % 8) * 0.0013))
+            return [await probe.receive() for _ in range(60)]
+
+    lateness = ember.run(main())
+    assert min(lateness) >= 0.0, f"a timer fired {-min(lateness) * 1000:.3f} ms early"

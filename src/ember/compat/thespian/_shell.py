@@ -1,0 +1,450 @@
+"""ThespianActor: the ember actor that runs one unmodified thespian ``Actor``.
+
+The shell makes the thespian instance in its ``init`` (with thespian's
+``capabilities=``/``requirements=`` keyword injection), gives it the ``_myRef``
+object every thespian ``Actor`` method delegates to (:class:`ActorContext`), and
+calls its synchronous ``receiveMessage`` for each envelope that arrives in
+``handle_info``. What thespian's system does around a handler, the shell does:
+
+- **A handler that raises**, under the default ``"thespian"`` crash policy, is
+  retried once with a deep copy of the message; if it raises again the sender
+  gets ``PoisonMessage(message, traceback text)`` and the actor carries on with
+  the same instance (thespian's multiproc bases). Under the ``"ember"`` policy
+  the sender gets the ``PoisonMessage`` and the actor crashes, for its supervisor
+  (or its thespian parent) to handle.
+- **``SystemExit``** in a handler ends the actor.
+- **``ActorExitRequest``** is handled, then (unless ``notRecursive()``) sent on
+  to every child, and the actor ends. An actor that ember stops otherwise (a
+  supervisor's shutdown, ``node.stop``) gets an ``ActorExitRequest`` in
+  ``receiveMessage`` first, so its clean-up runs.
+- **``ChildActorExited``** reaches a parent exactly once per child, from an ember
+  monitor on the child.
+- **Children** of an actor that ends are sent ``ActorExitRequest``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from thespian.actors import (
+    Actor as ThespianBaseActor,
+)
+from thespian.actors import (
+    ActorExitRequest,
+    ChildActorExited,
+    InvalidActorSpecification,
+    NoCompatibleSystemForActor,
+    PoisonMessage,
+    WakeupMessage,
+)
+from thespian.system.timing import timePeriodSeconds
+from thespian.system.utilis import actualActorClass, checkActorCapabilities, withPossibleInitArgs
+
+import ember
+from ember import ActorRef, Down, SpawnFailed
+
+from ._errors import SystemShutDown, Unsupported
+from ._messages import Envelope, address_of, from_wire, ref_of
+from ._now import run_now
+from ._system import ThespianSystem, global_name_key, system_of
+
+__all__ = ["ActorContext", "ThespianActor", "create_actor", "create_primary_actor"]
+
+log = logging.getLogger("ember.compat.thespian")
+
+_INIT_FAILED = object()  # the first message of a child whose thespian __init__ raised
+
+
+class ThespianActor(ember.Actor):
+    """An ember actor running the thespian ``Actor`` class given to ``init``.
+
+    ``init(actor_class, requirements=None, global_name=None, defer_failure=False)``:
+    ``actor_class`` is a thespian ``Actor`` subclass or its ``"module.Class"``
+    path (the path is what crosses to another node, or sits in a ``ChildSpec``
+    that may spawn there). If the thespian ``__init__`` raises, the spawn fails
+    (``SpawnFailed`` with the ``Crash``) unless ``defer_failure``, which is how
+    ``self.createActor`` behaves in thespian: the address is returned and the
+    parent gets ``ChildActorExited``.
+    """
+
+    async def init(
+        self,
+        actor_class: Any,
+        requirements: dict[str, Any] | None = None,
+        global_name: str | None = None,
+        defer_failure: bool = False,
+    ) -> None:
+        system = system_of(self.node)
+        self._system: ThespianSystem = system
+        self._address = address_of(self.ref)
+        self._global_name = global_name
+        self._children: dict[int, Any] = {}
+        self._exiting = False
+        self._instance: Any = None
+        # A thread of its own where its handlers may block, as in a process of its own
+        # on thespian's multiproc bases (one worker: still one message at a time).
+        self._thread = None
+        if system.handlers == "threads":
+            self._thread = ThreadPoolExecutor(1, "thespian")
+            self._thread.submit(int)  # start the thread now, not on the first message
+        system.live.add(self.ref)
+        try:
+            cls = resolve_actor_class(actor_class)
+            if not checkActorCapabilities(cls, system.capabilities, requirements):
+                raise NoCompatibleSystemForActor(cls, _no_compatible_text(cls, system))
+            instance = withPossibleInitArgs(
+                capabilities=dict(system.capabilities), requirements=requirements
+            ).create(cls)
+        except Exception as exc:
+            if not defer_failure:
+                system.forget(self.ref)
+                raise
+            log.warning("thespian actor %s failed to start", self._address, exc_info=True)
+            self._init_failure = ember.Crash.from_exception(exc)
+            self.ref.send(_INIT_FAILED)
+            return
+        instance._myRef = ActorContext(self)
+        self._instance = instance
+
+    async def _handler(self, instance: Any, message: Any, sender: Any) -> None:
+        """Call ``receiveMessage``: here, or on the actor's thread (``handlers="threads"``)."""
+        thread = self._thread
+        if thread is None:
+            instance.receiveMessage(message, sender)
+        else:
+            await asyncio.wrap_future(thread.submit(instance.receiveMessage, message, sender))
+
+    def __repr__(self) -> str:
+        return f"<ThespianActor {type(self._instance).__name__} {self.ref}>"
+
+    # ---- messages ----------------------------------------------------------------------
+
+    async def handle_info(self, message: Any) -> None:
+        kind = type(message)
+        if kind is Envelope:
+            await self._receive(message.message, message.sender)
+        elif kind is tuple:
+            envelope = from_wire(message)
+            if envelope is None:
+                log.warning("thespian actor %s dropped a stray message: %r", self.ref, message)
+            else:
+                await self._receive(envelope.message, envelope.sender)
+        elif kind is Down:
+            child = self._children.pop(message.id, None)
+            if child is not None:
+                await self._receive(ChildActorExited(child), self._system.system_address)
+        elif message is _INIT_FAILED:
+            self._exiting = True
+            self.stop(self._init_failure)
+        else:
+            log.warning("thespian actor %s dropped a stray message: %r", self.ref, message)
+
+    async def _receive(self, message: Any, sender: Any) -> None:
+        instance = self._instance
+        if instance is None or self._exiting:
+            return
+        if isinstance(message, ActorExitRequest):
+            await self._exit_requested(message, sender)
+            return
+        try:
+            await self._handler(instance, message, sender)
+        except SystemExit:
+            self._ended_by_handler()
+        except Exception:
+            if await self._failed(instance, message, sender, traceback.format_exc()):
+                raise  # the "ember" crash policy: the actor crashes
+
+    async def _failed(self, instance: Any, message: Any, sender: Any, details: str) -> bool:
+        """Retry or bounce the failed ``message``; True if the actor must crash now."""
+        log.warning(
+            "thespian actor %s failed handling %s (attempt 1)", self._address, type(message)
+        )
+        if self._system.crash_policy == "thespian" and not _is_notice(message):
+            try:
+                await self._handler(instance, _copied(message), sender)
+            except SystemExit:
+                self._ended_by_handler()
+                return False
+            except Exception:
+                details = traceback.format_exc()
+                log.warning("thespian actor %s failed again: %s", self._address, details)
+            else:
+                return False
+        if sender is not None and not _is_notice(message):
+            self._system.deliver(self._address, sender, PoisonMessage(message, details))
+        return self._system.crash_policy == "ember"
+
+    def _ended_by_handler(self) -> None:
+        self._exiting = True
+        self.stop()
+
+    async def _exit_requested(self, request: Any, sender: Any) -> None:
+        self._exiting = True
+        self._system.exiting.add(self.ref)  # from now on, what is sent to it is a dead letter
+        try:
+            await self._handler(self._instance, request, sender)
+        except BaseException:  # an exit request ends the actor whatever its handler does
+            log.debug("thespian actor %s failed handling its exit request", self._address)
+        if request.isRecursive:
+            self._exit_children()
+        self.stop()
+
+    def _exit_children(self) -> None:
+        children, self._children = self._children, {}
+        for monitor_id, child in children.items():
+            self.demonitor(monitor_id)
+            self._system.deliver(self._address, child, ActorExitRequest())
+
+    async def terminate(self, reason: Any) -> None:
+        self._system.forget(self.ref)
+        if not self._exiting and self._instance is not None and ember.is_clean(reason):
+            self._exiting = True
+            try:  # stopped by ember (a supervisor, node.stop): let its clean-up run
+                await self._handler(self._instance, ActorExitRequest(), None)
+            except BaseException:
+                log.debug("thespian actor %s failed handling its exit request", self._address)
+        self._exit_children()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+
+    # ---- what ActorContext asks of the shell ---------------------------------------------
+
+    def adopt(self, child: ActorRef) -> None:
+        """``child`` is this actor's: its end comes as ``ChildActorExited``."""
+        self._children[self.monitor(child)] = address_of(child)
+
+
+def _is_notice(message: Any) -> bool:
+    """A message the system sends, whose failure is never bounced as poison."""
+    return isinstance(message, PoisonMessage | ChildActorExited)
+
+
+def _copied(message: Any) -> Any:
+    try:
+        return copy.deepcopy(message)
+    except Exception:  # a message that cannot be copied is retried as it is
+        return message
+
+
+def _no_compatible_text(cls: type[Any], system: ThespianSystem) -> str:
+    return (
+        f"No compatible ActorSystem could be found for Actor {cls.__name__}: its "
+        f"actorSystemCapabilityCheck refuses node {system.node.name!r}'s capabilities"
+    )
+
+
+def resolve_actor_class(actor_class: Any) -> type[Any]:
+    """The thespian ``Actor`` class ``actor_class`` names (a class or ``"module.Class"``).
+
+    Raises:
+        ImportError: the module cannot be imported (as thespian).
+        InvalidActorSpecification: an unqualified name, or not a thespian ``Actor``.
+    """
+    try:
+        cls = actualActorClass(actor_class)
+    except AttributeError:
+        raise InvalidActorSpecification(actor_class, "no such class in its module") from None
+    if not (isinstance(cls, type) and issubclass(cls, ThespianBaseActor)):
+        raise InvalidActorSpecification(actor_class, "not a subclass of thespian.actors.Actor")
+    return cls
+
+
+def dotted_path(cls: type[Any]) -> str:
+    """``cls`` as thespian names a class in a string: ``"module.Class"``."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class ActorContext:
+    """The ``_myRef`` of a thespian actor on ember: what its ``self.…`` calls do.
+
+    Methods run on the node's loop thread, where ``receiveMessage`` runs; ``send``,
+    ``wakeupAfter`` and ``createActor`` also work from a thread the actor started
+    (they are handed to the loop thread).
+    """
+
+    def __init__(self, shell: ThespianActor) -> None:
+        self._shell = shell
+        self._system = shell._system
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread_id = threading.get_ident()
+
+    @property
+    def address(self) -> Any:
+        return self._shell._address
+
+    @property
+    def globalName(self) -> str | None:
+        return self._shell._global_name
+
+    def _on_loop(self) -> bool:
+        return threading.get_ident() == self._loop_thread_id
+
+    def createActor(
+        self,
+        actorClass: Any,
+        targetActorRequirements: Any = None,
+        globalName: str | None = None,
+        sourceHash: Any = None,
+    ) -> Any:
+        if sourceHash is not None:
+            raise Unsupported(_NO_SOURCES)
+        if self._on_loop():
+            return create_actor(
+                self._system, self._shell, actorClass, targetActorRequirements, globalName
+            )
+
+        async def on_loop() -> Any:
+            return create_actor(
+                self._system, self._shell, actorClass, targetActorRequirements, globalName
+            )
+
+        return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result()
+
+    def actor_send(self, target: Any, message: Any) -> None:
+        if self._on_loop():
+            self._system.deliver(self._shell._address, target, message)
+        else:
+            ref_of(target)  # a bad address raises here, in the sender's handler
+            self._loop.call_soon_threadsafe(
+                self._system.deliver, self._shell._address, target, message
+            )
+
+    def wakeupAfter(self, timePeriod: Any, payload: Any = None) -> None:
+        seconds = max(0.0, timePeriodSeconds(timePeriod))
+        wakeup = Envelope(self._shell._address, WakeupMessage(timePeriod, payload))
+        self._on_loop_soon(self._shell.send_after, seconds, wakeup)
+
+    def _on_loop_soon(self, function: Any, *args: Any) -> None:
+        """Call ``function(*args)`` now on the loop thread, or soon from another thread."""
+        if self._on_loop():
+            function(*args)
+        else:
+            self._loop.call_soon_threadsafe(function, *args)
+
+    def handleDeadLetters(self, address: Any, enable: bool) -> None:
+        self._on_loop_soon(self._system.handle_dead_letters, address, enable)
+
+    def notifyOnSystemRegistrationChanges(self, address: Any, enable: bool) -> None:
+        """Nothing to notify: an ember cluster has no thespian convention to join."""
+
+    def notifyOnSourceAvailability(self, address: Any, enable: bool) -> None:
+        """Nothing to notify: no source is ever loaded (see ``loadActorSource``)."""
+
+    def registerSourceAuthority(self, address: Any) -> None:
+        """Accepted; no source is ever loaded, so there is nothing to validate."""
+
+    def updateCapability(self, name: str, value: Any = None) -> None:
+        self._on_loop_soon(self._system.update_capability, name, value)
+
+    def loadActorSource(self, fname: Any) -> Any:
+        raise Unsupported(_NO_SOURCES)
+
+    def unloadActorSource(self, sourceHash: Any) -> Any:
+        raise Unsupported(_NO_SOURCES)
+
+    def preRegisterRemoteSystem(self, address: Any, capabilities: Any) -> None:
+        raise Unsupported(_NO_CONVENTIONS)
+
+    def deRegisterRemoteSystem(self, address: Any) -> None:
+        raise Unsupported(_NO_CONVENTIONS)
+
+    def actorSystemShutdown(self) -> None:
+        self._on_loop_soon(self._system.request_shutdown)
+
+
+_NO_SOURCES = (
+    "ember's thespian base does not load actor sources (loadActorSource, sourceHash): "
+    "install the actors' modules on every node instead (docs/thespian.md)"
+)
+_NO_CONVENTIONS = (
+    "ember nodes form a cluster with seeds, not thespian conventions: start the node "
+    "with EmberBase(listen=..., seeds=[...]) instead (docs/thespian.md)"
+)
+
+
+# ---- creating actors ---------------------------------------------------------------------
+
+
+def create_actor(
+    system: ThespianSystem,
+    parent: ThespianActor,
+    actor_class: Any,
+    requirements: Any,
+    global_name: str | None,
+) -> Any:
+    """``self.createActor`` of ``parent``, on the loop thread: the child's address, at once.
+
+    A child whose thespian ``__init__`` raises still gets an address, and its parent
+    a ``ChildActorExited`` (as thespian). With ``global_name``, the actor already
+    holding that name on this node is returned instead.
+
+    Raises:
+        ImportError, InvalidActorSpecification: ``actor_class`` names no actor class.
+        NoCompatibleSystemForActor: its ``actorSystemCapabilityCheck`` refuses this node.
+    """
+    node = system.node
+    key = None
+    if global_name:
+        key = global_name_key(global_name)
+        holder = node.whereis(key)
+        if holder is not None:
+            return address_of(holder)
+    cls = resolve_actor_class(actor_class)
+    if not checkActorCapabilities(cls, system.capabilities, requirements):
+        raise NoCompatibleSystemForActor(cls, _no_compatible_text(cls, system))
+    ref = run_now(node.spawn(ThespianActor, cls, requirements, global_name, True, name=key))
+    parent.adopt(ref)
+    return address_of(ref)
+
+
+async def create_primary_actor(
+    system: ThespianSystem, actor_class: Any, requirements: Any, global_name: str | None
+) -> Any:
+    """``ActorSystem().createActor``: a top-level actor's address, once it has started.
+
+    ``requirements={"ember.node": "b"}`` starts it on node ``b`` of the cluster.
+
+    Raises:
+        what the thespian ``__init__`` raised, or ``SpawnFailed`` for a start on
+        another node; and what :func:`create_actor` raises.
+    """
+    node: Any = system.node
+    if not system.accepting:
+        raise SystemShutDown(f"the ActorSystem on ember node {node.name!r} is shutting down")
+    key = None
+    if global_name:
+        key = global_name_key(global_name)
+        holder = node.whereis(key)
+        if holder is None and getattr(node, "clustered", False):
+            holder = await node.whereis_global(key)
+        if holder is not None:
+            return address_of(holder)
+    cls = resolve_actor_class(actor_class)
+    on = requirements.get("ember.node") if isinstance(requirements, dict) else None
+    try:
+        if on is not None and on != node.name:
+            args = (dotted_path(cls), requirements, global_name)
+            ref = await node.spawn(ThespianActor, *args, name=key, on=on)
+        else:
+            if not checkActorCapabilities(cls, system.capabilities, requirements):
+                raise NoCompatibleSystemForActor(cls, _no_compatible_text(cls, system))
+            ref = await node.spawn(ThespianActor, cls, requirements, global_name, name=key)
+            system.top_level.add(ref)
+    except SpawnFailed as failed:
+        cause = failed.__cause__
+        if isinstance(cause, Exception):
+            raise cause from None
+        raise
+    clustered = getattr(node, "clustered", False)
+    if key is not None and clustered and not await node.register_global(key, ref):
+        await node.stop(ref)
+        holder = await node.whereis_global(key)
+        if holder is not None:
+            return address_of(holder)
+    return address_of(ref)
