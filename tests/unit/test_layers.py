@@ -46,7 +46,9 @@ def test_actor_layer_imports_only_the_standard_library() -> None:
 NOT_A_LAYER = {"ember._exports"}
 
 
-@pytest.mark.parametrize("layer", ["supervisors", "cluster", "entities", "testing", "web", "cli"])
+@pytest.mark.parametrize(
+    "layer", ["supervisors", "cluster", "entities", "testing", "web", "cli", "compat"]
+)
 def test_layer_uses_only_public_api_of_layers_below(layer: str) -> None:
     private = [
         (path.name, module)
@@ -60,7 +62,8 @@ def test_layer_uses_only_public_api_of_layers_below(layer: str) -> None:
 
 def test_every_package_is_under_a_layer_rule() -> None:
     packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
-    assert packages == {"actors", "supervisors", "cluster", "entities", "testing", "web", "cli"}
+    layers = {"actors", "supervisors", "cluster", "entities", "testing", "web", "cli", "compat"}
+    assert packages == layers
 
 
 def test_import_linter_contracts_are_kept() -> None:
