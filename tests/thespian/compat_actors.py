@@ -65,23 +65,35 @@ class Parent(Actor):
     def __init__(self) -> None:
         self.exits: list[str] = []
         self.children: dict[str, Any] = {}
+        self.heard: list[tuple[str, Any]] = []
 
     def receiveMessage(self, message: Any, sender: Any) -> None:
         match message:
             case ("create", key, actor_class):
                 self.children[key] = self.createActor(actor_class)
                 self.send(sender, self.children[key])
+            case ("create_on", key, actor_class, node):
+                try:
+                    self.children[key] = self.createActor(actor_class, {"ember.node": node})
+                except Exception as error:
+                    self.send(sender, (type(error).__name__, str(error)))
+                else:
+                    self.send(sender, self.children[key])
             case ("tell", key, payload):
                 self.send(self.children[key], payload)
             case "exits":
                 self.send(sender, list(self.exits))
+            case "heard":
+                self.send(sender, list(self.heard))
             case ChildActorExited():
                 keys = [k for k, a in self.children.items() if a == message.childAddress]
                 self.exits.extend(keys)
             case ActorExitRequest():
                 pass
             case _:
-                pass
+                keys = [k for k, a in self.children.items() if a == sender]
+                if keys:  # a child's reply: recognised by its address, wherever it runs
+                    self.heard.append((keys[0], message))
 
 
 class FailsToStart(Actor):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from asking import WAIT
 from compat_actors import Echo, FailsToStart, Parent
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -18,8 +19,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from thespian.actors import ActorExitRequest, ActorSystem
 
 from ember.compat.thespian import EmberBase
-
-WAIT = 5.0
 
 
 class ChildExits(RuleBasedStateMachine):

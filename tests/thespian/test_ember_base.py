@@ -10,22 +10,12 @@ import time
 from typing import Any
 
 import pytest
+from asking import WAIT, ask_until
 from compat_actors import AsksFromInside, Blocker, Echo, FailsToStart, Parent
 from thespian.actors import ActorExitRequest, ActorSystem, ActorSystemFailure, PoisonMessage
 
 import ember
 from ember.compat.thespian import EmberBase, LoopThreadCall, SystemShutDown, Unsupported
-
-WAIT = 5.0
-
-
-def ask_until(asys: Any, target: Any, message: Any, wanted: Any, within: float = WAIT) -> Any:
-    """Ask again until the answer is ``wanted`` (a condition with a deadline, not a sleep)."""
-    deadline = time.monotonic() + within
-    answer = asys.ask(target, message, WAIT)
-    while answer != wanted and time.monotonic() < deadline:
-        answer = asys.ask(target, message, WAIT)
-    return answer
 
 
 def test_ask_tell_and_addresses(asys: Any) -> None:
@@ -59,6 +49,15 @@ def test_a_child_whose_init_raises_still_has_an_address_and_its_parent_is_told(
     child = asys.ask(parent, ("create", "x", FailsToStart), WAIT)
     assert child is not None
     assert ask_until(asys, parent, "exits", ["x"]) == ["x"]
+
+
+def test_a_child_on_a_node_that_is_not_there_exits_and_its_parent_is_told(asys: Any) -> None:
+    parent = asys.createActor(Parent)
+    assert asys.ask(parent, ("create_on", "x", Echo, "nowhere"), WAIT) is not None
+    assert ask_until(asys, parent, "exits", ["x"]) == ["x"]
+    node = asys._systemBase.node.name  # its own node: an ordinary child
+    child = asys.ask(parent, ("create_on", "y", Echo, node), WAIT)
+    assert asys.ask(child, ("echo", "here"), WAIT) == "here"
 
 
 def test_a_top_level_actor_whose_init_raises_raises_in_create_actor(asys: Any) -> None:

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compat_actors import Echo, Move
-from thespian.actors import ActorSystem, PoisonMessage
+from asking import WAIT, ask_until
+from compat_actors import Echo, Move, Parent
+from thespian.actors import ActorExitRequest, ActorSystem, PoisonMessage
 
 import ember
 from ember.cluster import TypeRegistry
 from ember.compat.thespian import EmberBase, ThespianActor, child_spec
 from ember.testing import LocalCluster
 
-WAIT = 5.0
 HERE = Path(__file__).parent
 
 
@@ -103,6 +103,20 @@ def test_thespian_actors_on_two_nodes_address_each_other_over_the_wire(
     poisoned = a.ask(remote, "boom", WAIT)
     assert isinstance(poisoned, PoisonMessage)
     assert poisoned.poisonMessage == "boom"
+    # An actor's own child on the other node: its address at once, its replies
+    # recognised by that address, its end reported once.
+    parent = a.createActor(Parent)
+    child = a.ask(parent, ("create_on", "far", Echo, "b"), WAIT)
+    for n in range(3):
+        a.tell(parent, ("tell", "far", ("echo", n)))
+    assert ask_until(a, parent, "heard", [("far", 0), ("far", 1), ("far", 2)]) == [
+        ("far", 0),
+        ("far", 1),
+        ("far", 2),
+    ]
+    assert a.ask(child, "where", WAIT).startswith("ActorAddr-b/")
+    a.tell(parent, ("tell", "far", ActorExitRequest()))
+    assert ask_until(a, parent, "exits", ["far"]) == ["far"]
 
 
 async def test_a_plain_ember_node_process_hosts_thespian_actors_for_another_node() -> None:

@@ -61,10 +61,20 @@ class Envelope:
 class EmberAddress(ActorAddress):  # type: ignore[misc]
     """A thespian ``ActorAddress`` whose details are an ember ``ActorRef``.
 
-    It compares equal to any ``ActorAddress`` of the same ref, and prints as
-    ``ActorAddr-node/id`` (thespian's suite expects address strings made of
-    letters, digits and ``-~/():., '|>``).
+    It compares equal to any ``ActorAddress`` of the same ref, and to the address
+    of the actor a local stand-in started on another node stands for (see
+    ``_remote_child``), as thespian's own addresses compare through
+    ``eqOverride``. It prints as ``ActorAddr-node/incarnation/id`` (thespian's
+    suite expects address strings made of letters, digits and ``-~/():., '|>``).
     """
+
+    def eqOverride(self, other: Any) -> bool:
+        try:
+            theirs = other.addressDetails
+        except AttributeError:
+            return False
+        mine = self.addressDetails
+        return bool(mine == theirs or STANDS_FOR.get(mine, mine) == STANDS_FOR.get(theirs, theirs))
 
     @property
     def actorAddressString(self) -> str:
@@ -76,6 +86,10 @@ class EmberAddress(ActorAddress):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<{self}>"
+
+
+# A stand-in's ref -> the ref of the actor it started on another node (see _remote_child).
+STANDS_FOR: dict[ActorRef, ActorRef] = {}
 
 
 def address_of(ref: ActorRef) -> Any:

@@ -52,6 +52,7 @@ from ember import ActorRef, Down, SpawnFailed
 from ._errors import SystemShutDown, Unsupported
 from ._messages import Envelope, address_of, from_wire, ref_of
 from ._now import run_now
+from ._remote_child import RemoteChild
 from ._system import ThespianSystem, global_name_key, system_of
 
 __all__ = ["ActorContext", "ThespianActor", "create_actor", "create_primary_actor"]
@@ -382,7 +383,9 @@ def create_actor(
 
     A child whose thespian ``__init__`` raises still gets an address, and its parent
     a ``ChildActorExited`` (as thespian). With ``global_name``, the actor already
-    holding that name on this node is returned instead.
+    holding that name on this node is returned instead. With
+    ``requirements={"ember.node": "b"}`` the child starts on node ``b``, behind a
+    local stand-in (``_remote_child``).
 
     Raises:
         ImportError, InvalidActorSpecification: ``actor_class`` names no actor class.
@@ -396,6 +399,12 @@ def create_actor(
         if holder is not None:
             return address_of(holder)
     cls = resolve_actor_class(actor_class)
+    on = requirements.get("ember.node") if isinstance(requirements, dict) else None
+    if on is not None and on != node.name:
+        path = dotted_path(cls)
+        ref = run_now(node.spawn(RemoteChild, on, path, requirements, global_name))
+        parent.adopt(ref)
+        return address_of(ref)
     if not checkActorCapabilities(cls, system.capabilities, requirements):
         raise NoCompatibleSystemForActor(cls, _no_compatible_text(cls, system))
     ref = run_now(node.spawn(ThespianActor, cls, requirements, global_name, True, name=key))
