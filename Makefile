@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.observability
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.zmq_study
+	$(BIN)/python -m bench.thespian_compat
 	$(BIN)/python -m bench
 
 clean:

@@ -238,6 +238,7 @@ GAME = Path(__file__).parent / "results" / "game.md"
 OBSERVABILITY = Path(__file__).parent / "results" / "observability.md"
 SCALE = Path(__file__).parent / "results/scale.md"
 ZMQ_STUDY = Path(__file__).parent / "results/zmq_study.md"
+THESPIAN_COMPAT = Path(__file__).parent / "results/thespian_compat.md"
 
 
 def render(results: dict[str, Any]) -> str:
@@ -288,4 +289,6 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", SCALE.read_text().rstrip()]
     if ZMQ_STUDY.is_file():  # written by `python -m bench.zmq_study` (make bench too)
         lines += ["", ZMQ_STUDY.read_text().rstrip()]
+    if THESPIAN_COMPAT.is_file():  # written by `python -m bench.thespian_compat` (make bench)
+        lines += ["", THESPIAN_COMPAT.read_text().rstrip()]
     return "\n".join(lines).rstrip() + "\n"

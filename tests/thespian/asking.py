@@ -9,10 +9,11 @@ WAIT = 5.0
 
 
 def ask_until(asys: Any, target: Any, message: Any, wanted: Any, within: float = WAIT) -> Any:
-    """Ask again until the answer is ``wanted`` (a condition with a deadline, not a sleep);
-    returns the last answer."""
+    """Ask again until the answer is ``wanted``, or makes ``wanted(answer)`` true when it is
+    callable (a condition with a deadline, not a sleep); returns the last answer."""
+    done = wanted if callable(wanted) else (lambda answer: answer == wanted)
     deadline = time.monotonic() + within
     answer = asys.ask(target, message, WAIT)
-    while answer != wanted and time.monotonic() < deadline:
+    while not done(answer) and time.monotonic() < deadline:
         answer = asys.ask(target, message, WAIT)
     return answer

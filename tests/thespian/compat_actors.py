@@ -11,7 +11,13 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from thespian.actors import Actor, ActorExitRequest, ChildActorExited, PoisonMessage
+from thespian.actors import (
+    Actor,
+    ActorExitRequest,
+    ChildActorExited,
+    DeadEnvelope,
+    PoisonMessage,
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,25 @@ class Parent(Actor):
                 keys = [k for k, a in self.children.items() if a == sender]
                 if keys:  # a child's reply: recognised by its address, wherever it runs
                     self.heard.append((keys[0], message))
+
+
+class DeadLetters(Actor):
+    """Registers as the dead-letter handler on request; lists the dead letters it got."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def receiveMessage(self, message: Any, sender: Any) -> None:
+        match message:
+            case "register":
+                self.handleDeadLetters()
+                self.send(sender, "registered")
+            case "seen":
+                self.send(sender, list(self.seen))
+            case DeadEnvelope():
+                self.seen.append(message.deadMessage)
+            case _:
+                pass
 
 
 class FailsToStart(Actor):

@@ -39,6 +39,10 @@ from ._system import CRASH_POLICIES, HANDLERS, CrashPolicy, Handlers
 __all__ = ["EmberBase"]
 
 _names = itertools.count(1)
+# thespian never drops a message; an ember node drops (and counts) what arrives at a
+# full mailbox. A thespian actor on the loop whose sender outruns it would lose
+# messages past ember's usual 100,000, so an EmberBase's node allows far more.
+MAILBOX_LIMIT = 10_000_000
 # The nodes EmberBases of this process run, by name: an EmberBase given one of these
 # names attaches to it (as a second thespian ActorSystem attaches to a running admin).
 _running: dict[str, LoopThread] = {}
@@ -61,8 +65,9 @@ class EmberBase:
     ``shutdown_timeout``: how long ``shutdown()`` waits for actors to handle
     their ``ActorExitRequest`` before the node stops the rest.
     Any other keyword is an ``ember.Node`` option: ``name`` (default
-    ``"thespian-<pid>-<n>"``), ``listen``, ``seeds``, ``security``,
-    ``mailbox_limit``, ...
+    ``"thespian-<pid>-<n>"``), ``listen``, ``seeds``, ``security``, ``registry``,
+    ``mailbox_limit`` (default here 10,000,000: thespian never drops a message,
+    ember drops and counts what arrives at a full mailbox), ...
 
     Given the ``name`` of a node that another ``EmberBase`` of this process runs,
     it attaches to that node instead of starting one (its other options are
@@ -101,7 +106,7 @@ class EmberBase:
         self._attach = "name" in node_options
         self._name = node_options.pop("name", None) or f"thespian-{os.getpid()}-{next(_names)}"
         self._options = (dict(capabilities or {}), crash_policy, handlers, startup_timeout)
-        self._node_options = node_options
+        self._node_options = {"mailbox_limit": MAILBOX_LIMIT, **node_options}
         self._shutdown_timeout = shutdown_timeout
         self._remote_top_level: list[ActorRef] = []
         self._is_clone = False

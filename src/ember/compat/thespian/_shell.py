@@ -25,11 +25,12 @@ calls its synchronous ``receiveMessage`` for each envelope that arrives in
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import logging
+import queue
 import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from thespian.actors import (
@@ -72,6 +73,13 @@ class ThespianActor(ember.Actor):
     (``SpawnFailed`` with the ``Crash``) unless ``defer_failure``, which is how
     ``self.createActor`` behaves in thespian: the address is returned and the
     parent gets ``ChildActorExited``.
+
+    Where ``receiveMessage`` runs depends on the system's ``handlers``: on the loop,
+    inside ``handle_info``; or on the actor's own :class:`HandlerThread`, to which
+    ``handle_info`` hands each message without waiting, so a burst of messages costs
+    one wake-up of that thread, not two thread switches each. Either way the
+    message-handling rules below run where the handler runs, and what they do to
+    the ember actor (stop, send, demonitor) runs on the loop (``_soon``).
     """
 
     async def init(
@@ -88,12 +96,8 @@ class ThespianActor(ember.Actor):
         self._children: dict[int, Any] = {}
         self._exiting = False
         self._instance: Any = None
-        # A thread of its own where its handlers may block, as in a process of its own
-        # on thespian's multiproc bases (one worker: still one message at a time).
-        self._thread = None
-        if system.handlers == "threads":
-            self._thread = ThreadPoolExecutor(1, "thespian")
-            self._thread.submit(int)  # start the thread now, not on the first message
+        self._thread: HandlerThread | None = None
+        self._loop = asyncio.get_running_loop()
         system.live.add(self.ref)
         try:
             cls = resolve_actor_class(actor_class)
@@ -112,63 +116,76 @@ class ThespianActor(ember.Actor):
             return
         instance._myRef = ActorContext(self)
         self._instance = instance
-
-    async def _handler(self, instance: Any, message: Any, sender: Any) -> None:
-        """Call ``receiveMessage``: here, or on the actor's thread (``handlers="threads"``)."""
-        thread = self._thread
-        if thread is None:
-            instance.receiveMessage(message, sender)
-        else:
-            await asyncio.wrap_future(thread.submit(instance.receiveMessage, message, sender))
+        if system.handlers == "threads":
+            self._thread = HandlerThread(self)
 
     def __repr__(self) -> str:
         return f"<ThespianActor {type(self._instance).__name__} {self.ref}>"
 
-    # ---- messages ----------------------------------------------------------------------
+    # ---- on the loop: unwrap, and hand to where handlers run ------------------------------
 
     async def handle_info(self, message: Any) -> None:
         kind = type(message)
         if kind is Envelope:
-            await self._receive(message.message, message.sender)
+            self._deliver(message.message, message.sender)
         elif kind is tuple:
             envelope = from_wire(message)
             if envelope is None:
                 log.warning("thespian actor %s dropped a stray message: %r", self.ref, message)
             else:
-                await self._receive(envelope.message, envelope.sender)
+                self._deliver(envelope.message, envelope.sender)
         elif kind is Down:
             child = self._children.pop(message.id, None)
             if child is not None:
-                await self._receive(ChildActorExited(child), self._system.system_address)
+                self._deliver(ChildActorExited(child), self._system.system_address)
         elif message is _INIT_FAILED:
             self._exiting = True
             self.stop(self._init_failure)
         else:
             log.warning("thespian actor %s dropped a stray message: %r", self.ref, message)
 
-    async def _receive(self, message: Any, sender: Any) -> None:
+    def _deliver(self, message: Any, sender: Any) -> None:
+        thread = self._thread
+        if thread is None:
+            self._receive(message, sender)  # raises under the "ember" policy: a crash
+        else:
+            thread.put(message, sender)
+
+    def _soon(self, function: Any, *args: Any) -> None:
+        """Call ``function(*args)`` on the loop: now if this is the loop thread."""
+        if self._thread is None:
+            function(*args)
+        else:
+            self._loop.call_soon_threadsafe(function, *args)
+
+    # ---- where handlers run: thespian's rules around receiveMessage ----------------------
+
+    def _receive(self, message: Any, sender: Any) -> None:
         instance = self._instance
         if instance is None or self._exiting:
+            if not isinstance(message, ActorExitRequest | ChildActorExited):
+                # Queued behind its exit: a dead letter, as if sent after it.
+                self._soon(self._system.dead_letter, self._address, message)
             return
         if isinstance(message, ActorExitRequest):
-            await self._exit_requested(message, sender)
+            self._exit_requested(message, sender)
             return
         try:
-            await self._handler(instance, message, sender)
+            instance.receiveMessage(message, sender)
         except SystemExit:
             self._ended_by_handler()
         except Exception:
-            if await self._failed(instance, message, sender, traceback.format_exc()):
+            if self._failed(instance, message, sender, traceback.format_exc()):
                 raise  # the "ember" crash policy: the actor crashes
 
-    async def _failed(self, instance: Any, message: Any, sender: Any, details: str) -> bool:
+    def _failed(self, instance: Any, message: Any, sender: Any, details: str) -> bool:
         """Retry or bounce the failed ``message``; True if the actor must crash now."""
         log.warning(
             "thespian actor %s failed handling %s (attempt 1)", self._address, type(message)
         )
         if self._system.crash_policy == "thespian" and not _is_notice(message):
             try:
-                await self._handler(instance, _copied(message), sender)
+                instance.receiveMessage(_copied(message), sender)
             except SystemExit:
                 self._ended_by_handler()
                 return False
@@ -178,23 +195,42 @@ class ThespianActor(ember.Actor):
             else:
                 return False
         if sender is not None and not _is_notice(message):
-            self._system.deliver(self._address, sender, PoisonMessage(message, details))
+            poison = PoisonMessage(message, details)
+            self._soon(self._system.deliver, self._address, sender, poison)
         return self._system.crash_policy == "ember"
 
     def _ended_by_handler(self) -> None:
         self._exiting = True
-        self.stop()
+        self._soon(self.stop)
 
-    async def _exit_requested(self, request: Any, sender: Any) -> None:
+    def _exit_requested(self, request: Any, sender: Any) -> None:
         self._exiting = True
-        self._system.exiting.add(self.ref)  # from now on, what is sent to it is a dead letter
+        # From now on, what is sent to it is a dead letter.
+        self._soon(self._system.exiting.add, self.ref)
         try:
-            await self._handler(self._instance, request, sender)
-        except BaseException:  # an exit request ends the actor whatever its handler does
+            self._instance.receiveMessage(request, sender)
+        except (Exception, SystemExit):  # an exit request ends the actor whatever it does
             log.debug("thespian actor %s failed handling its exit request", self._address)
         if request.isRecursive:
-            self._exit_children()
-        self.stop()
+            self._soon(self._exit_children)
+        self._soon(self.stop)
+
+    def _clean_up(self) -> None:
+        """Stopped by ember (a supervisor, node.stop): let the actor's clean-up run."""
+        if self._exiting or self._instance is None:
+            return
+        self._exiting = True
+        try:
+            self._instance.receiveMessage(ActorExitRequest(), None)
+        except (Exception, SystemExit):
+            log.debug("thespian actor %s failed handling its exit request", self._address)
+
+    # ---- back on the loop -------------------------------------------------------------
+
+    def _crashed(self, crash: ember.Crash) -> None:
+        """A handler raised on the actor's thread under the "ember" policy."""
+        self._exiting = True
+        self.stop(crash)
 
     def _exit_children(self) -> None:
         children, self._children = self._children, {}
@@ -204,21 +240,63 @@ class ThespianActor(ember.Actor):
 
     async def terminate(self, reason: Any) -> None:
         self._system.forget(self.ref)
-        if not self._exiting and self._instance is not None and ember.is_clean(reason):
-            self._exiting = True
-            try:  # stopped by ember (a supervisor, node.stop): let its clean-up run
-                await self._handler(self._instance, ActorExitRequest(), None)
-            except BaseException:
-                log.debug("thespian actor %s failed handling its exit request", self._address)
+        thread = self._thread
+        clean = ember.is_clean(reason)
+        if thread is None:
+            if clean:
+                self._clean_up()
+        else:
+            await asyncio.wrap_future(thread.finish(clean_up=clean))
         self._exit_children()
-        if self._thread is not None:
-            self._thread.shutdown(wait=False)
 
     # ---- what ActorContext asks of the shell ---------------------------------------------
 
     def adopt(self, child: ActorRef) -> None:
         """``child`` is this actor's: its end comes as ``ChildActorExited``."""
         self._children[self.monitor(child)] = address_of(child)
+
+
+class HandlerThread:
+    """The thread of one thespian actor under ``handlers="threads"``.
+
+    It takes messages from a queue, in order, and runs the shell's rules and the
+    actor's ``receiveMessage`` for each, one at a time, so a handler may block as it
+    would in a process of its own on thespian's multiproc bases.
+    """
+
+    _FINISH = object()
+
+    def __init__(self, shell: ThespianActor) -> None:
+        self._shell = shell
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._run, name=f"thespian {shell._address}", daemon=True
+        )
+        self._thread.start()
+
+    def put(self, message: Any, sender: Any) -> None:
+        self._queue.put((message, sender))
+
+    def finish(self, *, clean_up: bool) -> concurrent.futures.Future[None]:
+        """End the thread after what is queued (and the actor's clean-up, if asked)."""
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._queue.put((self._FINISH, (clean_up, done)))
+        return done
+
+    def _run(self) -> None:
+        shell = self._shell
+        while True:
+            message, sender = self._queue.get()
+            if message is self._FINISH:
+                clean_up, done = sender
+                if clean_up:
+                    shell._clean_up()
+                done.set_result(None)
+                return
+            try:
+                shell._receive(message, sender)
+            except Exception as exc:  # the "ember" crash policy: the actor crashes
+                shell._soon(shell._crashed, ember.Crash.from_exception(exc))
 
 
 def _is_notice(message: Any) -> bool:

@@ -108,9 +108,10 @@ class ThespianSystem:
         elif ref in self.live and ref not in self.exiting:
             ref.send(Envelope(sender, message))
         else:
-            self._dead_letter(target, message)
+            self.dead_letter(target, message)
 
-    def _dead_letter(self, target: Any, message: Any) -> None:
+    def dead_letter(self, target: Any, message: Any) -> None:
+        """``message`` to ``target`` cannot be delivered: to the dead-letter handler, if any."""
         self.dead_letters += 1
         handler = self.dead_letter_handler
         if handler is None or handler not in self.live or isinstance(message, DeadEnvelope):
