@@ -59,9 +59,10 @@ class EmberBase:
     state) or ``"ember"`` (the sender gets the ``PoisonMessage`` and the actor
     crashes, for its supervisor or thespian parent to replace).
     ``handlers``: ``"threads"`` (default: each actor's ``receiveMessage`` runs on a
-    thread of its own, one message at a time, so a handler may block, as in its own
-    process on thespian's multiproc bases) or ``"loop"`` (on the node's event loop:
-    several times faster, for handlers that never block, as on simpleSystemBase).
+    pool of ``handler_threads`` threads, one message at a time per actor, so a
+    handler may block, as in its own process on thespian's multiproc bases, holding
+    up only its actor and one thread) or ``"loop"`` (on the node's event loop:
+    faster, for handlers that never block, as on simpleSystemBase).
     ``shutdown_timeout``: how long ``shutdown()`` waits for actors to handle
     their ``ActorExitRequest`` before the node stops the rest.
     Any other keyword is an ``ember.Node`` option: ``name`` (default
@@ -88,6 +89,7 @@ class EmberBase:
         *,
         crash_policy: CrashPolicy = "thespian",
         handlers: Handlers = "threads",
+        handler_threads: int = 256,
         shutdown_timeout: float = 10.0,
         startup_timeout: float = 30.0,
         **node_options: Any,
@@ -105,7 +107,13 @@ class EmberBase:
             )
         self._attach = "name" in node_options
         self._name = node_options.pop("name", None) or f"thespian-{os.getpid()}-{next(_names)}"
-        self._options = (dict(capabilities or {}), crash_policy, handlers, startup_timeout)
+        self._options = (
+            dict(capabilities or {}),
+            crash_policy,
+            handlers,
+            handler_threads,
+            startup_timeout,
+        )
         self._node_options = {"mailbox_limit": MAILBOX_LIMIT, **node_options}
         self._shutdown_timeout = shutdown_timeout
         self._remote_top_level: list[ActorRef] = []

@@ -51,10 +51,11 @@ class LoopThread:
         capabilities: dict[str, Any],
         crash_policy: CrashPolicy,
         handlers: Handlers,
+        handler_threads: int,
         startup_timeout: float,
     ) -> None:
         self.node = node
-        self.system = ThespianSystem(node, capabilities, crash_policy, handlers)
+        self.system = ThespianSystem(node, capabilities, crash_policy, handlers, handler_threads)
         self.system.install()
         self.loop = _new_event_loop()
         self._ready = threading.Event()
@@ -115,6 +116,7 @@ class LoopThread:
             raise
         finally:
             self._state = "stopped"
+            self.system.close()
 
     def on_loop(self) -> bool:
         """True on the node's own thread."""

@@ -25,10 +25,10 @@ calls its synchronous ``receiveMessage`` for each envelope that arrives in
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import copy
 import logging
-import queue
 import threading
 import traceback
 from typing import Any
@@ -75,9 +75,8 @@ class ThespianActor(ember.Actor):
     parent gets ``ChildActorExited``.
 
     Where ``receiveMessage`` runs depends on the system's ``handlers``: on the loop,
-    inside ``handle_info``; or on the actor's own :class:`HandlerThread`, to which
-    ``handle_info`` hands each message without waiting, so a burst of messages costs
-    one wake-up of that thread, not two thread switches each. Either way the
+    inside ``handle_info``; or on a thread of the system's pool (:class:`HandlerQueue`), to which
+    ``handle_info`` hands each message without waiting. Either way the
     message-handling rules below run where the handler runs, and what they do to
     the ember actor (stop, send, demonitor) runs on the loop (``_soon``).
     """
@@ -96,7 +95,7 @@ class ThespianActor(ember.Actor):
         self._children: dict[int, Any] = {}
         self._exiting = False
         self._instance: Any = None
-        self._thread: HandlerThread | None = None
+        self._thread: HandlerQueue | None = None
         self._loop = asyncio.get_running_loop()
         system.live.add(self.ref)
         try:
@@ -117,7 +116,7 @@ class ThespianActor(ember.Actor):
         instance._myRef = ActorContext(self)
         self._instance = instance
         if system.handlers == "threads":
-            self._thread = HandlerThread(self)
+            self._thread = HandlerQueue(self, system.handler_pool())
 
     def __repr__(self) -> str:
         return f"<ThespianActor {type(self._instance).__name__} {self.ref}>"
@@ -256,43 +255,54 @@ class ThespianActor(ember.Actor):
         self._children[self.monitor(child)] = address_of(child)
 
 
-class HandlerThread:
-    """The thread of one thespian actor under ``handlers="threads"``.
+class HandlerQueue:
+    """Where one thespian actor's handlers run under ``handlers="threads"``.
 
-    It takes messages from a queue, in order, and runs the shell's rules and the
-    actor's ``receiveMessage`` for each, one at a time, so a handler may block as it
-    would in a process of its own on thespian's multiproc bases.
+    The loop puts each message here without waiting. While the queue has messages,
+    one task of the system's thread pool (``handler_threads`` threads) drains it,
+    running the shell's rules and the actor's ``receiveMessage`` for each, in order
+    and one at a time; a handler may block, as in a process of its own on thespian's
+    multiproc bases, holding only its own actor (and one pool thread) up. A burst of
+    messages costs one hand-off to the pool, not two thread switches each.
     """
 
     _FINISH = object()
 
-    def __init__(self, shell: ThespianActor) -> None:
+    def __init__(self, shell: ThespianActor, pool: concurrent.futures.Executor) -> None:
         self._shell = shell
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._run, name=f"thespian {shell._address}", daemon=True
-        )
-        self._thread.start()
+        self._pool = pool
+        self._items: collections.deque[tuple[Any, Any]] = collections.deque()
+        self._lock = threading.Lock()
+        self._draining = False
 
     def put(self, message: Any, sender: Any) -> None:
-        self._queue.put((message, sender))
+        with self._lock:
+            self._items.append((message, sender))
+            if self._draining:
+                return
+            self._draining = True
+        self._pool.submit(self._drain)
 
     def finish(self, *, clean_up: bool) -> concurrent.futures.Future[None]:
-        """End the thread after what is queued (and the actor's clean-up, if asked)."""
+        """Done after what is queued (and the actor's clean-up, if asked) has run."""
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._queue.put((self._FINISH, (clean_up, done)))
+        self.put(self._FINISH, (clean_up, done))
         return done
 
-    def _run(self) -> None:
+    def _drain(self) -> None:
         shell = self._shell
         while True:
-            message, sender = self._queue.get()
+            with self._lock:
+                if not self._items:
+                    self._draining = False
+                    return
+                message, sender = self._items.popleft()
             if message is self._FINISH:
                 clean_up, done = sender
                 if clean_up:
                     shell._clean_up()
                 done.set_result(None)
-                return
+                continue
             try:
                 shell._receive(message, sender)
             except Exception as exc:  # the "ember" crash policy: the actor crashes

@@ -15,6 +15,7 @@ import sys
 import time
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from thespian.actors import ActorExitRequest, DeadEnvelope, ThespianGeneration
@@ -69,11 +70,14 @@ class ThespianSystem:
         capabilities: dict[str, Any] | None = None,
         crash_policy: CrashPolicy = "thespian",
         handlers: Handlers = "threads",
+        handler_threads: int = 256,
     ) -> None:
         self.node = node
         self.capabilities: dict[str, Any] = {**dict(capabilities or {}), **_common_capabilities()}
         self.crash_policy: CrashPolicy = crash_policy
         self.handlers: Handlers = handlers
+        self.handler_threads = handler_threads
+        self._pool: ThreadPoolExecutor | None = None
         # Every live local thespian actor and external inbox: a send to a local ref
         # that is not here is a dead letter.
         self.live: set[ActorRef] = set()
@@ -86,6 +90,17 @@ class ThespianSystem:
         self.shutdown_requested: Callable[[], None] | None = None
         self.dead_letters = 0
         self.accepting = True  # False once a shutdown has been asked for: no new top level
+
+    def handler_pool(self) -> ThreadPoolExecutor:
+        """The threads thespian handlers run on under ``handlers="threads"`` (made on first use)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.handler_threads, "thespian")
+        return self._pool
+
+    def close(self) -> None:
+        """The node has stopped: let the handler threads end once idle."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
 
     def install(self) -> None:
         """Make this the system of its node (an ``EmberBase`` installs its own)."""
