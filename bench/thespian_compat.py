@@ -38,7 +38,7 @@ actor process outlives it. ``--repeats`` runs of each point, interleaved, keep t
 rate. The sizes are scaled per base so that each point takes about 1 to 5 s here.
 
     python -m bench.thespian_compat                    # writes bench/results/thespian_compat.md
-    python -m bench.thespian_compat --quick --out /tmp/compat.md   # a smoke test
+    python -m bench.thespian_compat --quick --out /tmp/compat   # a smoke test (a file)
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from bench import machine
 from bench.measure import Metrics, latency_metrics, now, rate
 from bench.runner import ROOT, _kill_tagged
 
-MARKDOWN = Path(__file__).parent / "results" / "thespian_compat.md"
+MARKDOWN = Path(__file__).parent / "results/thespian_compat.md"
 
 THESPIAN_BASES = ("thespian-simple", "thespian-tcp")
 EMBER_BASES = ("ember-loop", "ember-threads")
