@@ -54,14 +54,18 @@ def _kill_tagged(tag: str) -> None:
             continue
 
 
-def run_once(cell: Cell, timeout: float) -> dict[str, Any]:
-    """One subprocess: its JSON line, or a failure record saying what happened."""
+def run_tagged(command: list[str], timeout: float, env: dict[str, str]) -> dict[str, Any]:
+    """Run a measuring subprocess to its end: its last JSON line's metrics, or why not.
+
+    The process (and any it starts) carries a tag in its environment; whatever still
+    carries it afterwards is killed (thespian's admin escapes the process group). The
+    subprocess prints ``{"ok": true, "metrics": {...}}`` or ``{"ok": false, "error": ...}``.
+    """
     tag = uuid.uuid4().hex
-    env = {**os.environ, "BENCH_THESPIAN_TAG": tag, "PYTHONHASHSEED": "0"}
     proc = subprocess.Popen(
-        _command(cell),
+        command,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **env, "BENCH_THESPIAN_TAG": tag},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -79,14 +83,17 @@ def run_once(cell: Cell, timeout: float) -> dict[str, Any]:
     finally:
         _kill_tagged(tag)
     lines = [line for line in out.splitlines() if line.startswith("{")]
-    if not lines:
-        tail = "\n".join(err.strip().splitlines()[-15:])
-        return {"status": "failed", "error": f"exit code {proc.returncode}", "stderr": tail}
-    result: dict[str, Any] = json.loads(lines[-1])
+    result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
     if not result.get("ok"):
         tail = "\n".join(err.strip().splitlines()[-15:])
-        return {"status": "failed", "error": result.get("error", "?"), "stderr": tail}
+        error = result.get("error", f"exit code {proc.returncode}")
+        return {"status": "failed", "error": error, "stderr": tail}
     return {"status": "ok", "metrics": result["metrics"]}
+
+
+def run_once(cell: Cell, timeout: float) -> dict[str, Any]:
+    """One subprocess: its JSON line, or a failure record saying what happened."""
+    return run_tagged(_command(cell), timeout, {"PYTHONHASHSEED": "0"})
 
 
 def run_cell(cell: Cell, timeout: float) -> dict[str, Any]:

@@ -48,20 +48,17 @@ import json
 import os
 import platform
 import shlex
-import signal
-import subprocess
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 from bench import machine
 from bench.measure import Metrics, latency_metrics, now, rate
-from bench.runner import ROOT, _kill_tagged
+from bench.runner import ROOT, run_tagged
 
 MARKDOWN = Path(__file__).parent / "results/thespian_compat.md"
 
@@ -267,39 +264,10 @@ def measure(base: str, workload: str, count: int) -> Metrics:
 
 
 def run_point(base: str, workload: str, count: int, timeout: float) -> dict[str, Any]:
-    """One point in a fresh subprocess: its metrics, or why not.
-
-    Every process it starts (thespian's admin and actor processes, which leave its
-    session) carries a tag in its environment, and what carries it is killed after."""
-    tag = uuid.uuid4().hex
-    env = {**os.environ, "BENCH_THESPIAN_TAG": tag, "THESPIAN_BASE_IPADDR": "127.0.0.1"}
+    """One point in a fresh subprocess (``bench.runner.run_tagged``): its metrics, or why not."""
     command = [sys.executable, "-m", "bench.thespian_compat", "--measure", base, workload]
     command += ["--count", str(count)]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        _kill_tagged(tag)  # a daemon that left the group holds the pipes open
-        process.communicate()
-        return {"status": "timeout", "error": f"no result within {timeout:.0f} s"}
-    finally:
-        _kill_tagged(tag)
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-    if not result.get("ok"):
-        error = result.get("error", f"exit code {process.returncode}")
-        return {"status": "failed", "error": error, "stderr": err.strip().splitlines()[-15:]}
-    return {"status": "ok", "metrics": result["metrics"]}
+    return run_tagged(command, timeout, {"THESPIAN_BASE_IPADDR": "127.0.0.1"})
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -338,7 +306,11 @@ def study(args: argparse.Namespace) -> dict[str, Any]:
             run = run_point(base, workload, sizes[base][workload], timeout)
             runs[base, workload].append(run)
             shown = f"[{repeat + 1}/{repeats}] {workload:<14} {base:<16} {_shown(run)}"
-            print("\n    ".join([shown, *run.get("stderr", [])]), file=sys.stderr, flush=True)
+            print(
+                "\n    ".join([shown, *run.get("stderr", "").splitlines()]),
+                file=sys.stderr,
+                flush=True,
+            )
     return {
         "command": args.command,
         "quick": args.quick,
