@@ -54,21 +54,13 @@ class Echo(Actor):  # type: ignore[misc]
             self.send(sender, message)
 
 
-class Receiver(Actor):  # type: ignore[misc]
-    """On ``("start", sender, n)`` sets ``sender`` going and answers the starter once it
-    has counted ``n`` ``"add"`` messages."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.n = 0
-        self.target = -1
-        self.reply_to: ActorAddress | None = None
+class Receiver(Counter):
+    """A ``Counter`` that, on ``("start", sender, n)``, sets ``sender`` going and answers
+    the starter once it has counted ``n`` ``"add"`` messages."""
 
     def receiveMessage(self, message: Any, sender: ActorAddress) -> None:
         if message == "add":
-            self.n += 1
-            if self.n == self.target:
-                self.send(self.reply_to, self.n)
+            super().receiveMessage(message, sender)
         elif isinstance(message, tuple) and message[0] == "start":
             _start, source, self.target = message
             self.reply_to = sender
