@@ -27,7 +27,7 @@ from typing import Any
 from thespian.actors import ActorExitRequest
 
 import ember
-from ember import ActorRef, InvalidArgument
+from ember import InvalidArgument
 
 from ._errors import SystemShutDown, Unsupported
 from ._external import Endpoint
@@ -101,9 +101,9 @@ class EmberBase:
             )
         if handlers not in HANDLERS:
             raise InvalidArgument(
-                f"handlers={handlers!r}: give 'threads' (each actor's receiveMessage runs on "
-                "a thread of its own, and may block) or 'loop' (on the node's event loop: "
-                "fastest, for handlers that never block)"
+                f"handlers={handlers!r}: give 'threads' (actors' receiveMessage runs on a pool "
+                "of threads, and may block) or 'loop' (on the node's event loop: fastest, for "
+                "handlers that never block)"
             )
         self._attach = "name" in node_options
         self._name = node_options.pop("name", None) or f"thespian-{os.getpid()}-{next(_names)}"
@@ -116,7 +116,6 @@ class EmberBase:
         )
         self._node_options = {"mailbox_limit": MAILBOX_LIMIT, **node_options}
         self._shutdown_timeout = shutdown_timeout
-        self._remote_top_level: list[ActorRef] = []
         self._is_clone = False
         self._connect()
 
@@ -169,25 +168,21 @@ class EmberBase:
             raise Unsupported(_NO_SOURCES)
         self._loop_thread.refuse_on_loop("createActor")
         self._live()
-        try:
-            address = self._loop_thread.run(
-                create_primary_actor(
-                    self._loop_thread.system, actorClass, targetActorRequirements, globalName
-                )
+
+        def create() -> Any:
+            system = self._loop_thread.system
+            coroutine = create_primary_actor(
+                system, actorClass, targetActorRequirements, globalName
             )
+            return self._loop_thread.run(coroutine)
+
+        try:
+            return create()
         except SystemShutDown:
             if not self._attach or self._is_clone:
                 raise
             self._connect()  # the node we attached to is going away: start it again
-            address = self._loop_thread.run(
-                create_primary_actor(
-                    self._loop_thread.system, actorClass, targetActorRequirements, globalName
-                )
-            )
-        ref = address.addressDetails
-        if ref.node != self.node.name:
-            self._remote_top_level.append(ref)
-        return address
+            return create()
 
     def tell(self, target: Any, message: Any) -> None:
         self._live().tell(target, message)
@@ -243,10 +238,14 @@ class EmberBase:
                         del _running[self.node.name]
 
     async def _exit_top_level(self) -> None:
-        """Send ``ActorExitRequest`` to every top-level actor; wait until this node's have ended."""
+        """Send ``ActorExitRequest`` to this node's top-level actors; wait until they have ended.
+
+        (A top-level actor started on another node belongs to that node, as in thespian a
+        remote system's actors belong to its admin.)
+        """
         system = self._loop_thread.system
         system.accepting = False
-        for ref in [*system.top_level, *self._remote_top_level]:
+        for ref in list(system.top_level):
             system.deliver(system.system_address, address_of(ref), ActorExitRequest())
         await system.wait_for_top_level_to_end(self._shutdown_timeout)
 
