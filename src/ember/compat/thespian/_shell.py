@@ -51,6 +51,7 @@ import ember
 from ember import ActorRef, Down, SpawnFailed
 
 from ._errors import SystemShutDown, Unsupported
+from ._handler_pool import HandlerPool
 from ._messages import Envelope, address_of, from_wire, ref_of
 from ._now import run_now
 from ._remote_child import RemoteChild
@@ -268,7 +269,7 @@ class HandlerQueue:
 
     _FINISH = object()
 
-    def __init__(self, shell: ThespianActor, pool: concurrent.futures.Executor) -> None:
+    def __init__(self, shell: ThespianActor, pool: HandlerPool) -> None:
         self._shell = shell
         self._pool = pool
         self._items: collections.deque[tuple[Any, Any]] = collections.deque()
@@ -393,7 +394,13 @@ class ActorContext:
                 self._system, self._shell, actorClass, targetActorRequirements, globalName
             )
 
-        return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result()
+        created = asyncio.run_coroutine_threadsafe(on_loop(), self._loop)
+        while True:
+            try:
+                return created.result(timeout=1.0)
+            except concurrent.futures.TimeoutError:
+                if self._loop.is_closed():  # the node stopped before it got to this
+                    raise SystemShutDown("the node stopped; no actor was created") from None
 
     def actor_send(self, target: Any, message: Any) -> None:
         if self._on_loop():

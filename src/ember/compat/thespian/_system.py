@@ -15,7 +15,6 @@ import sys
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from thespian.actors import ActorExitRequest, DeadEnvelope, ThespianGeneration
@@ -23,6 +22,7 @@ from thespian.actors import ActorExitRequest, DeadEnvelope, ThespianGeneration
 from ember import ActorRef
 from ember.actors import LocalNode
 
+from ._handler_pool import HandlerPool
 from ._messages import Envelope, address_of, ref_of, to_wire
 
 __all__ = ["CrashPolicy", "Handlers", "ThespianSystem", "global_name_key", "system_of"]
@@ -77,7 +77,7 @@ class ThespianSystem:
         self.crash_policy: CrashPolicy = crash_policy
         self.handlers: Handlers = handlers
         self.handler_threads = handler_threads
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: HandlerPool | None = None
         # Every live local thespian actor and external inbox: a send to a local ref
         # that is not here is a dead letter.
         self.live: set[ActorRef] = set()
@@ -91,16 +91,16 @@ class ThespianSystem:
         self.dead_letters = 0
         self.accepting = True  # False once a shutdown has been asked for: no new top level
 
-    def handler_pool(self) -> ThreadPoolExecutor:
+    def handler_pool(self) -> HandlerPool:
         """The threads thespian handlers run on under ``handlers="threads"`` (made on first use)."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.handler_threads, "thespian")
+            self._pool = HandlerPool(self.handler_threads, f"thespian-{self.node.name}")
         return self._pool
 
     def close(self) -> None:
         """The node has stopped: let the handler threads end once idle."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False)
+            self._pool.close()
 
     def install(self) -> None:
         """Make this the system of its node (an ``EmberBase`` installs its own)."""
