@@ -130,6 +130,7 @@ def test_dead_letters_go_to_the_newest_handler_only(asys: Any) -> None:
     [
         ({"crash_policy": "restart"}, "crash_policy='restart'"),
         ({"handlers": "processes"}, "handlers='processes'"),
+        ({"handler_threads": 0}, "handler_threads=0"),
         ({"no_such_option": 1}, "no_such_option"),
     ],
 )
