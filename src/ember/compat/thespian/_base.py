@@ -105,6 +105,11 @@ class EmberBase:
                 "of threads, and may block) or 'loop' (on the node's event loop: fastest, for "
                 "handlers that never block)"
             )
+        whole = isinstance(handler_threads, int) and not isinstance(handler_threads, bool)
+        if not whole or handler_threads < 1:
+            raise InvalidArgument(
+                f"handler_threads={handler_threads!r}: give a positive whole number of threads"
+            )
         self._attach = "name" in node_options
         self._name = node_options.pop("name", None) or f"thespian-{os.getpid()}-{next(_names)}"
         self._options = (
