@@ -65,6 +65,25 @@ def test_a_supervisor_restarts_a_thespian_actor_found_by_its_global_name(
     assert asys.ask(third, ("echo", 3), WAIT) == 3
 
 
+def test_a_malformed_envelope_is_dropped_counted_and_the_actor_carries_on(
+    make_system: Any,
+) -> None:
+    asys = make_system()
+    base = asys._systemBase
+    echo = asys.createActor(Echo)
+    ref = echo.addressDetails
+    for bad in [
+        ("ember.thespian", "not a ref", 0, "x"),
+        ("ember.thespian", None, 99, "x"),
+        ("ember.thespian", None, 2, "not a pair"),
+        ("something", "else"),
+        {"a": 1},
+    ]:
+        base.loop.call_soon_threadsafe(ref.send, bad)
+    assert asys.ask(echo, ("echo", "still here"), WAIT) == "still here"
+    assert base._loop_thread.system.strays == 5
+
+
 def test_child_spec_refuses_what_is_not_a_thespian_actor() -> None:
     from thespian.actors import InvalidActorSpecification
 

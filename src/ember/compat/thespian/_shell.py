@@ -131,7 +131,7 @@ class ThespianActor(ember.Actor):
         elif kind is tuple:
             envelope = from_wire(message)
             if envelope is None:
-                log.warning("thespian actor %s dropped a stray message: %r", self.ref, message)
+                self._stray(message)
             else:
                 self._deliver(envelope.message, envelope.sender)
         elif kind is Down:
@@ -142,7 +142,13 @@ class ThespianActor(ember.Actor):
             self._exiting = True
             self.stop(self._init_failure)
         else:
-            log.warning("thespian actor %s dropped a stray message: %r", self.ref, message)
+            self._stray(message)
+
+    def _stray(self, message: Any) -> None:
+        """Not a thespian envelope (a peer's malformed one, or ember code's own send):
+        dropped, counted in the system's ``strays`` and logged; the actor carries on."""
+        self._system.strays += 1
+        log.warning("thespian actor %s dropped a stray message: %.200r", self._address, message)
 
     def _deliver(self, message: Any, sender: Any) -> None:
         thread = self._thread

@@ -89,6 +89,7 @@ class ThespianSystem:
         self.system_address: Any = None  # the main external inbox, sender of system messages
         self.shutdown_requested: Callable[[], None] | None = None
         self.dead_letters = 0
+        self.strays = 0  # messages to thespian actors that were not thespian envelopes
         self.accepting = True  # False once a shutdown has been asked for: no new top level
 
     def handler_pool(self) -> HandlerPool:
