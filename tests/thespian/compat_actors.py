@@ -121,6 +121,38 @@ class DeadLetters(Actor):
                 pass
 
 
+class Fragile(Actor):
+    """Adds on ``"add"``; on ``"boom"`` spoils its state and raises; on ``"cancel"``
+    raises a BaseException that is not an Exception."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def receiveMessage(self, message: Any, sender: Any) -> None:
+        if message == "add":
+            self.n += 1
+            self.send(sender, self.n)
+        elif message == "boom":
+            self.n = -1000
+            raise RuntimeError("boom")
+        elif message == "cancel":
+            import asyncio
+
+            raise asyncio.CancelledError()
+
+
+class ShutsDownFromInside(Actor):
+    """Calls the ActorSystem's shutdown from its handler (a mistake)."""
+
+    def receiveMessage(self, message: Any, sender: Any) -> None:
+        try:
+            message.shutdown()
+        except Exception as error:
+            self.send(sender, type(error).__name__)
+        else:
+            self.send(sender, "no error")
+
+
 class FailsToStart(Actor):
     """Its __init__ raises."""
 

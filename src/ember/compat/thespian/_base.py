@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import threading
+import weakref
 from typing import Any
 
 from thespian.actors import ActorExitRequest
@@ -38,6 +40,7 @@ from ._system import CRASH_POLICIES, HANDLERS, CrashPolicy, Handlers
 
 __all__ = ["EmberBase"]
 
+log = logging.getLogger("ember.compat.thespian")
 _names = itertools.count(1)
 # thespian never drops a message; an ember node drops (and counts) what arrives at a
 # full mailbox. A thespian actor on the loop whose sender outruns it would lose
@@ -47,6 +50,12 @@ MAILBOX_LIMIT = 10_000_000
 # names attaches to it (as a second thespian ActorSystem attaches to a running admin).
 _running: dict[str, LoopThread] = {}
 _running_lock = threading.Lock()
+
+
+def _stop_if_unused(loop_thread: LoopThread, used: list[bool]) -> None:
+    """An EmberBase that started ``loop_thread``'s node was dropped unused: stop it."""
+    if not used[0] and loop_thread.begin_stopping():
+        loop_thread.stop(timeout=0)  # (a finalizer must not wait: the node stops by itself)
 
 
 class EmberBase:
@@ -122,16 +131,22 @@ class EmberBase:
         self._node_options = {"mailbox_limit": MAILBOX_LIMIT, **node_options}
         self._shutdown_timeout = shutdown_timeout
         self._is_clone = False
-        self._connect()
+        self._loop_thread: LoopThread | None = None
+        self._used = [False]  # (a list: the finalizer below may not hold this base)
+        started = self._connect()
+        if started is not None:
+            # thespian's facade drops a second base of the class it already uses (unless
+            # transientUnique): a base that started a node and was never used stops it.
+            weakref.finalize(self, _stop_if_unused, started, self._used)
 
-    def _connect(self) -> None:
-        """Attach to this process's running node of our name, or start it."""
+    def _connect(self) -> LoopThread | None:
+        """Attach to this process's running node of our name (None), or start it (its thread)."""
         with _running_lock:
             running = _running.get(self._name)
             if running is not None and running.running and running.system.accepting:
                 self._loop_thread = running
                 self._endpoint = Endpoint(running)
-                return
+                return None
             try:
                 node = ember.Node(self._name, **self._node_options)
             except TypeError as exc:
@@ -144,11 +159,26 @@ class EmberBase:
         system = self._loop_thread.system
         self._endpoint = Endpoint(self._loop_thread)
         system.system_address = self._endpoint.address
-        system.shutdown_requested = self._shutdown_in_background
+        # Weakly: the system lives as long as its node, and must not keep this base alive.
+        shutdown = weakref.WeakMethod(self._shutdown_in_background)
+
+        def shutdown_requested() -> None:
+            method = shutdown()
+            if method is not None:
+                method()
+
+        system.shutdown_requested = shutdown_requested
+        return self._loop_thread
+
+    def _started(self) -> LoopThread:
+        """The node's thread (this base is being used)."""
+        self._used[0] = True
+        assert self._loop_thread is not None  # (started by the constructor)
+        return self._loop_thread
 
     def _live(self) -> Endpoint:
         """This base's endpoint; a base that attached by name reattaches after a shutdown."""
-        loop_thread = self._loop_thread
+        loop_thread = self._started()
         going = not loop_thread.running or not loop_thread.system.accepting
         if self._attach and going and not self._is_clone:
             self._connect()
@@ -157,12 +187,12 @@ class EmberBase:
     @property
     def node(self) -> ember.Node:
         """The ember node the actors run on (its methods belong to its loop thread)."""
-        return self._loop_thread.node
+        return self._started().node
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The node's event loop, for ``asyncio.run_coroutine_threadsafe``."""
-        return self._loop_thread.loop
+        return self._started().loop
 
     # ---- the facade's calls ------------------------------------------------------------
 
@@ -171,15 +201,15 @@ class EmberBase:
     ) -> Any:
         if sourceHash is not None:
             raise Unsupported(_NO_SOURCES)
-        self._loop_thread.refuse_on_loop("createActor")
+        self._started().refuse_on_loop("ActorSystem.createActor()")
         self._live()
 
         def create() -> Any:
-            system = self._loop_thread.system
+            loop_thread = self._started()
             coroutine = create_primary_actor(
-                system, actorClass, targetActorRequirements, globalName
+                loop_thread.system, actorClass, targetActorRequirements, globalName
             )
-            return self._loop_thread.run(coroutine)
+            return loop_thread.run(coroutine)
 
         try:
             return create()
@@ -199,7 +229,8 @@ class EmberBase:
         return self._live().listen(timeout)
 
     def updateCapability(self, name: str, value: Any = None) -> None:
-        self._loop_thread.call_soon(self._loop_thread.system.update_capability, name, value)
+        loop_thread = self._started()
+        loop_thread.call_soon(loop_thread.system.update_capability, name, value)
 
     def loadActorSource(self, fname: Any) -> Any:
         raise Unsupported(_NO_SOURCES)
@@ -208,14 +239,15 @@ class EmberBase:
         raise Unsupported(_NO_SOURCES)
 
     def _handleDeadLetters(self, address: Any, enable: bool) -> None:
-        self._loop_thread.call_soon(self._loop_thread.system.handle_dead_letters, address, enable)
+        loop_thread = self._started()
+        loop_thread.call_soon(loop_thread.system.handle_dead_letters, address, enable)
 
     def external_clone(self) -> EmberBase:
         """A base sharing this node with an endpoint of its own (``ActorSystem.private()``)."""
         clone = EmberBase.__new__(EmberBase)
         clone.__dict__.update(self.__dict__)
         clone._is_clone = True
-        clone._endpoint = Endpoint(self._loop_thread)
+        clone._endpoint = Endpoint(self._started())
         return clone
 
     def exit_context(self) -> None:
@@ -232,15 +264,21 @@ class EmberBase:
             self.exit_context()
             return
         loop_thread = self._loop_thread
-        loop_thread.refuse_on_loop("shutdown")
-        if loop_thread.begin_stopping():
-            try:
-                loop_thread.run(self._exit_top_level(), timeout=self._shutdown_timeout + 5.0)
-            finally:
-                loop_thread.stop(timeout=self._shutdown_timeout + 30.0)
-                with _running_lock:
-                    if _running.get(self.node.name) is loop_thread:
-                        del _running[self.node.name]
+        if loop_thread is None:
+            return  # never used: no node was started
+        loop_thread.refuse_on_loop("ActorSystem.shutdown()", handler_threads_too=True)
+        if not loop_thread.begin_stopping():  # another thread's shutdown is under way
+            loop_thread.join(self._shutdown_timeout + 30.0)
+            return
+        try:
+            loop_thread.run(self._exit_top_level(), timeout=self._shutdown_timeout + 5.0)
+        except TimeoutError:  # a handler holds the loop: the node closes all the same
+            log.warning("EmberBase: the actors did not all exit in time; closing the node")
+        finally:
+            loop_thread.stop(timeout=self._shutdown_timeout + 30.0)
+            with _running_lock:
+                if _running.get(self.node.name) is loop_thread:
+                    del _running[self.node.name]
 
     async def _exit_top_level(self) -> None:
         """Send ``ActorExitRequest`` to this node's top-level actors; wait until they have ended.
@@ -248,7 +286,7 @@ class EmberBase:
         (A top-level actor started on another node belongs to that node, as in thespian a
         remote system's actors belong to its admin.)
         """
-        system = self._loop_thread.system
+        system = self._started().system
         system.accepting = False
         for ref in list(system.top_level):
             system.deliver(system.system_address, address_of(ref), ActorExitRequest())
@@ -259,4 +297,4 @@ class EmberBase:
         threading.Thread(target=self.shutdown, name="ember-thespian-shutdown", daemon=True).start()
 
     def __repr__(self) -> str:
-        return f"<EmberBase on node {self.node.name!r}>"
+        return f"<EmberBase on node {self._name!r}>"

@@ -19,8 +19,8 @@ from thespian.system.timing import timePeriodSeconds
 
 import ember
 
-from ._loop_thread import LoopThread
-from ._messages import Envelope, address_of, from_wire, ref_of
+from ._loop_thread import CLOSED, LoopThread
+from ._messages import Envelope, address_of, from_wire
 from ._system import system_of
 
 __all__ = ["Endpoint"]
@@ -53,6 +53,7 @@ class Endpoint:
     def __init__(self, loop_thread: LoopThread) -> None:
         self._loop_thread = loop_thread
         self._messages: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        loop_thread.watch_queue(self._messages)
         node = loop_thread.node
         self.ref = loop_thread.run(node.spawn(Inbox, self._messages))
         self.address = address_of(self.ref)
@@ -64,17 +65,21 @@ class Endpoint:
             InvalidActorAddress: ``target`` is not an address of an ember node.
             SystemShutDown: the system was shut down.
         """
-        ref_of(target)
-        system = self._loop_thread.system
-        self._loop_thread.call_soon(system.deliver, self.address, target, message)
+        loop_thread = self._loop_thread
+        if loop_thread.on_loop():
+            loop_thread.call_soon(loop_thread.system.deliver, self.address, target, message)
+        else:
+            loop_thread.check_running()
+            loop_thread.system.deliver_soon(loop_thread.loop, self.address, target, message)
 
     def listen(self, timeout: Any = None) -> Any:
-        """The next message to this endpoint, or None after ``timeout`` (None: wait for ever).
+        """The next message to this endpoint, or None after ``timeout`` (None: wait for ever)
+        or once the node has stopped.
 
         Raises:
             LoopThreadCall: called on the node's own thread (it would never return).
         """
-        self._loop_thread.refuse_on_loop("listen")
+        self._loop_thread.refuse_on_loop("ActorSystem.listen()")
         deadline = None if timeout is None else time.monotonic() + timePeriodSeconds(timeout)
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -82,12 +87,15 @@ class Endpoint:
                 message = self._messages.get(timeout=remaining)
             except queue.Empty:
                 return None
+            if message is CLOSED:  # the node stopped: nothing more will come
+                self._messages.put(CLOSED)  # (for any other thread waiting here)
+                return None
             if not isInternalActorSystemMessage(message):
                 return message
 
     def ask(self, target: Any, message: Any, timeout: Any = None) -> Any:
         """``tell`` then ``listen(timeout)``."""
-        self._loop_thread.refuse_on_loop("ask")
+        self._loop_thread.refuse_on_loop("ActorSystem.ask()")
         self.tell(target, message)
         return self.listen(timeout)
 

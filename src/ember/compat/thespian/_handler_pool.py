@@ -9,13 +9,22 @@ shutdown. ``ThreadPoolExecutor`` joins its threads at interpreter exit.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
 
-__all__ = ["HandlerPool"]
+__all__ = ["HandlerPool", "in_handler_thread"]
+
+log = logging.getLogger("ember.compat.thespian")
 
 _STOP = None
+_marks = threading.local()
+
+
+def in_handler_thread() -> bool:
+    """True on a thread of a HandlerPool (a thespian handler is running here)."""
+    return getattr(_marks, "handler", False)
 
 
 class HandlerPool:
@@ -34,7 +43,8 @@ class HandlerPool:
     def submit(self, function: Callable[[], None]) -> None:
         """Run ``function()`` on a pool thread (a new one if none is idle and there is room)."""
         with self._lock:
-            if self._closed:
+            if self._closed:  # late work (an actor ending after its node's keeper): run it
+                threading.Thread(target=function, name=f"{self._name}-late", daemon=True).start()
                 return
             start = self._available <= 0 and self._threads < self._size
             if start:
@@ -48,18 +58,21 @@ class HandlerPool:
             ).start()
 
     def _run(self) -> None:
+        _marks.handler = True
         while True:
             function = self._work.get()
             if function is _STOP:
                 return
             try:
                 function()
+            except BaseException:  # the thread lives on: the pool counts it as idle
+                log.exception("a thespian handler thread's work failed")
             finally:
                 with self._lock:
                     self._available += 1
 
     def close(self) -> None:
-        """Let every thread end once it is idle; later submissions are dropped."""
+        """Let every thread end once it is idle; later work runs on a thread of its own."""
         with self._lock:
             self._closed = True
             threads = self._threads

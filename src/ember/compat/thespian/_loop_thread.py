@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import queue
 import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -21,9 +23,12 @@ from thespian.actors import ActorSystemStartupFailure
 import ember
 
 from ._errors import LoopThreadCall, SystemShutDown
+from ._handler_pool import in_handler_thread
 from ._system import CrashPolicy, Handlers, ThespianSystem
 
-__all__ = ["LoopThread"]
+__all__ = ["CLOSED", "LoopThread"]
+
+CLOSED = object()  # put in every endpoint's queue when the node stops
 
 T = TypeVar("T")
 
@@ -63,6 +68,7 @@ class LoopThread:
         self._stopping: asyncio.Event | None = None
         self._state = "starting"
         self._waiting: set[concurrent.futures.Future[Any]] = set()
+        self._queues: weakref.WeakSet[queue.SimpleQueue[Any]] = weakref.WeakSet()
         self._waiting_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._main, name=f"ember-thespian-{node.name}", daemon=True
@@ -117,19 +123,31 @@ class LoopThread:
         finally:
             self._state = "stopped"
             self.system.close()
+            for messages in list(self._queues):  # a waiting ask or listen returns
+                messages.put(CLOSED)
 
     def on_loop(self) -> bool:
         """True on the node's own thread."""
         return threading.get_ident() == self._thread.ident
 
-    def refuse_on_loop(self, what: str) -> None:
-        """Raise :class:`LoopThreadCall` if called on the node's own thread."""
-        if self.on_loop():
+    def refuse_on_loop(self, what: str, *, handler_threads_too: bool = False) -> None:
+        """Raise :class:`LoopThreadCall` if called on the node's own thread (or, with
+        ``handler_threads_too``, on a thread running a thespian handler)."""
+        if self.on_loop() or (handler_threads_too and in_handler_thread()):
             raise LoopThreadCall(
-                f"ActorSystem.{what}() was called from inside an actor (on the node's event "
-                "loop thread), where it would wait for ever; inside an actor, use self.send() "
-                "and take the answer as a message"
+                f"{what} was called from inside an actor's handler, where it would wait "
+                "for ever (or until it timed out) on what that handler holds up; inside an "
+                "actor, use self.send() and take the answer as a message, and "
+                "self.actorSystemShutdown() to shut the system down"
             )
+
+    def watch_queue(self, messages: queue.SimpleQueue[Any]) -> None:
+        """``messages`` (an endpoint's) gets ``CLOSED`` when the node stops."""
+        self._queues.add(messages)
+
+    def join(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) for the node's thread to end."""
+        self._thread.join(timeout)
 
     def _shut_down(self) -> SystemShutDown:
         return SystemShutDown(
@@ -137,7 +155,8 @@ class LoopThread:
             "create a new ActorSystem"
         )
 
-    def _check_running(self) -> None:
+    def check_running(self) -> None:
+        """Raise ``SystemShutDown`` once the node has stopped."""
         if self._state not in ("running", "stopping"):
             raise self._shut_down()
 
@@ -150,8 +169,8 @@ class LoopThread:
             TimeoutError: no result within ``timeout`` seconds.
         """
         try:
-            self.refuse_on_loop("this call")
-            self._check_running()
+            self.refuse_on_loop("an ActorSystem call")
+            self.check_running()
         except BaseException:
             coroutine.close()
             raise
@@ -159,7 +178,11 @@ class LoopThread:
             if self._state in ("stopped",):
                 coroutine.close()
                 raise self._shut_down()
-            future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+            try:
+                future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+            except RuntimeError:  # the loop closed after the state was read
+                coroutine.close()
+                raise self._shut_down() from None
             self._waiting.add(future)
         try:
             return future.result(timeout)
@@ -175,11 +198,14 @@ class LoopThread:
         Raises:
             SystemShutDown: the node has stopped.
         """
-        self._check_running()
+        self.check_running()
         if self.on_loop():
             function(*args)
-        else:
+            return
+        try:
             self.loop.call_soon_threadsafe(function, *args)
+        except RuntimeError:  # the loop closed after the state was read
+            raise self._shut_down() from None
 
     def stop(self, timeout: float) -> None:
         """Close the node (every actor still alive ends with ``"shutdown"``), end the thread."""

@@ -23,7 +23,7 @@ import ember
 from ember import ActorRef, Down, SpawnFailed
 
 from ._messages import STANDS_FOR, Envelope, to_wire
-from ._system import system_of
+from ._system import global_name_key, system_of
 
 __all__ = ["RemoteChild"]
 
@@ -40,7 +40,9 @@ class RemoteChild(ember.Actor):
     ) -> None:
         self._start = (on, actor_path, requirements, global_name)
         self._child: ActorRef | None = None
-        system_of(self.node).live.add(self.ref)
+        system = system_of(self.node)
+        self.link(system.keeper())  # forgotten however it ends
+        system.live.add(self.ref)
         self.ref.send(_START)  # first in the mailbox: before anything sent to the address
 
     async def handle_info(self, message: Any) -> None:
@@ -56,9 +58,10 @@ class RemoteChild(ember.Actor):
         on, actor_path, requirements, global_name = self._start
         from ._shell import ThespianActor
 
+        name = None if global_name is None else global_name_key(global_name)
         try:
             child = await self.node.spawn(  # type: ignore[call-arg]
-                ThespianActor, actor_path, requirements, global_name, on=on
+                ThespianActor, actor_path, requirements, global_name, name=name, on=on
             )
         except SpawnFailed as failed:
             log.warning("thespian child %s could not start on %s: %s", actor_path, on, failed)
@@ -69,8 +72,9 @@ class RemoteChild(ember.Actor):
         self.monitor(child)
 
     async def terminate(self, reason: Any) -> None:
+        # (STANDS_FOR keeps its entry until the parent has had ChildActorExited, so that
+        # the address it names there still equals the child's own.)
         system_of(self.node).forget(self.ref)
-        STANDS_FOR.pop(self.ref, None)
         child = self._child
         if child is not None and reason != "normal":
             # Stopped before its child ended (its node closing): the child is asked to exit.

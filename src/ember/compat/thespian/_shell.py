@@ -52,7 +52,7 @@ from ember import ActorRef, Down, SpawnFailed
 
 from ._errors import SystemShutDown, Unsupported
 from ._handler_pool import HandlerPool
-from ._messages import Envelope, address_of, from_wire, ref_of
+from ._messages import STANDS_FOR, Envelope, address_of, from_wire
 from ._now import run_now
 from ._remote_child import RemoteChild
 from ._system import ThespianSystem, global_name_key, system_of
@@ -61,7 +61,7 @@ __all__ = ["ActorContext", "ThespianActor", "create_actor", "create_primary_acto
 
 log = logging.getLogger("ember.compat.thespian")
 
-_INIT_FAILED = object()  # the first message of a child whose thespian __init__ raised
+_STOP = object()  # an ending actor's last message to itself: stop now
 
 
 class ThespianActor(ember.Actor):
@@ -73,13 +73,18 @@ class ThespianActor(ember.Actor):
     that may spawn there). If the thespian ``__init__`` raises, the spawn fails
     (``SpawnFailed`` with the ``Crash``) unless ``defer_failure``, which is how
     ``self.createActor`` behaves in thespian: the address is returned and the
-    parent gets ``ChildActorExited``.
+    parent gets ``ChildActorExited``. The thespian ``__init__`` runs on the loop.
 
     Where ``receiveMessage`` runs depends on the system's ``handlers``: on the loop,
-    inside ``handle_info``; or on a thread of the system's pool (:class:`HandlerQueue`), to which
-    ``handle_info`` hands each message without waiting. Either way the
+    inside ``handle_info``; or on a thread of the system's pool (:class:`HandlerQueue`),
+    to which ``handle_info`` hands each message without waiting. Either way the
     message-handling rules below run where the handler runs, and what they do to
     the ember actor (stop, send, demonitor) runs on the loop (``_soon``).
+
+    An actor that is to end (an exit request, ``sys.exit()``, a crash under the
+    "ember" policy, a failed start) first marks itself exiting, so what is sent to it
+    from then on is a dead letter, and sends itself ``_STOP``: what was queued before
+    that reaches the dead-letter handler too, and then the actor stops.
     """
 
     async def init(
@@ -95,10 +100,14 @@ class ThespianActor(ember.Actor):
         self._global_name = global_name
         self._children: dict[int, Any] = {}
         self._exiting = False
+        self._end_reason: Any = "normal"
         self._instance: Any = None
         self._thread: HandlerQueue | None = None
         self._loop = asyncio.get_running_loop()
+        # The system's keeper hears of this actor's end however it ends, a kill included.
+        self.link(system.keeper())
         system.live.add(self.ref)
+        system.shells[self.ref] = self
         try:
             cls = resolve_actor_class(actor_class)
             if not checkActorCapabilities(cls, system.capabilities, requirements):
@@ -111,8 +120,7 @@ class ThespianActor(ember.Actor):
                 system.forget(self.ref)
                 raise
             log.warning("thespian actor %s failed to start", self._address, exc_info=True)
-            self._init_failure = ember.Crash.from_exception(exc)
-            self.ref.send(_INIT_FAILED)
+            self._end(ember.Crash.from_exception(exc))
             return
         instance._myRef = ActorContext(self)
         self._instance = instance
@@ -138,9 +146,9 @@ class ThespianActor(ember.Actor):
             child = self._children.pop(message.id, None)
             if child is not None:
                 self._deliver(ChildActorExited(child), self._system.system_address)
-        elif message is _INIT_FAILED:
-            self._exiting = True
-            self.stop(self._init_failure)
+                STANDS_FOR.pop(message.ref, None)  # told: a stand-in's alias may go
+        elif message is _STOP:
+            self.stop(self._end_reason)
         else:
             self._stray(message)
 
@@ -153,7 +161,7 @@ class ThespianActor(ember.Actor):
     def _deliver(self, message: Any, sender: Any) -> None:
         thread = self._thread
         if thread is None:
-            self._receive(message, sender)  # raises under the "ember" policy: a crash
+            self._receive(message, sender)
         else:
             thread.put(message, sender)
 
@@ -161,8 +169,18 @@ class ThespianActor(ember.Actor):
         """Call ``function(*args)`` on the loop: now if this is the loop thread."""
         if self._thread is None:
             function(*args)
-        else:
+            return
+        try:
             self._loop.call_soon_threadsafe(function, *args)
+        except RuntimeError:  # the loop has closed: the node, and this actor, are gone
+            log.debug("thespian actor %s: %s after its node stopped", self._address, function)
+
+    def _end(self, reason: Any) -> None:
+        """On the loop: end with ``reason`` once what is queued has become dead letters."""
+        self._exiting = True
+        self._end_reason = reason
+        self._system.exiting.add(self.ref)  # what is sent from now on is a dead letter
+        self.ref.send(_STOP)
 
     # ---- where handlers run: thespian's rules around receiveMessage ----------------------
 
@@ -170,7 +188,7 @@ class ThespianActor(ember.Actor):
         instance = self._instance
         if instance is None or self._exiting:
             if not isinstance(message, ActorExitRequest | ChildActorExited):
-                # Queued behind its exit: a dead letter, as if sent after it.
+                # Queued behind its end: a dead letter, as if sent after it.
                 self._soon(self._system.dead_letter, self._address, message)
             return
         if isinstance(message, ActorExitRequest):
@@ -179,23 +197,32 @@ class ThespianActor(ember.Actor):
         try:
             instance.receiveMessage(message, sender)
         except SystemExit:
-            self._ended_by_handler()
-        except Exception:
-            if self._failed(instance, message, sender, traceback.format_exc()):
-                raise  # the "ember" crash policy: the actor crashes
+            self._exiting = True
+            self._soon(self._end, "normal")
+        except BaseException as exc:  # any failure of the handler (SystemExit ends it)
+            details = traceback.format_exc()
+            if self._failed(instance, message, sender, details):
+                self._exiting = True  # the "ember" policy: this instance handles nothing more
+                log.error("thespian actor %s crashed:\n%s", self._address, details)
+                self._soon(self._end, ember.Crash.from_exception(exc))
 
     def _failed(self, instance: Any, message: Any, sender: Any, details: str) -> bool:
         """Retry or bounce the failed ``message``; True if the actor must crash now."""
+        retry = self._system.crash_policy == "thespian" and not _is_notice(message)
         log.warning(
-            "thespian actor %s failed handling %s (attempt 1)", self._address, type(message)
+            "thespian actor %s failed handling %s%s",
+            self._address,
+            type(message).__name__,
+            " (retrying once)" if retry else "",
         )
-        if self._system.crash_policy == "thespian" and not _is_notice(message):
+        if retry:
             try:
                 instance.receiveMessage(_copied(message), sender)
             except SystemExit:
-                self._ended_by_handler()
+                self._exiting = True
+                self._soon(self._end, "normal")
                 return False
-            except Exception:
+            except BaseException:
                 details = traceback.format_exc()
                 log.warning("thespian actor %s failed again: %s", self._address, details)
             else:
@@ -205,21 +232,16 @@ class ThespianActor(ember.Actor):
             self._soon(self._system.deliver, self._address, sender, poison)
         return self._system.crash_policy == "ember"
 
-    def _ended_by_handler(self) -> None:
-        self._exiting = True
-        self._soon(self.stop)
-
     def _exit_requested(self, request: Any, sender: Any) -> None:
         self._exiting = True
-        # From now on, what is sent to it is a dead letter.
         self._soon(self._system.exiting.add, self.ref)
         try:
             self._instance.receiveMessage(request, sender)
-        except (Exception, SystemExit):  # an exit request ends the actor whatever it does
+        except BaseException:  # an exit request ends the actor whatever its handler does
             log.debug("thespian actor %s failed handling its exit request", self._address)
         if request.isRecursive:
             self._soon(self._exit_children)
-        self._soon(self.stop)
+        self._soon(self._end, "normal")
 
     def _clean_up(self) -> None:
         """Stopped by ember (a supervisor, node.stop): let the actor's clean-up run."""
@@ -228,32 +250,37 @@ class ThespianActor(ember.Actor):
         self._exiting = True
         try:
             self._instance.receiveMessage(ActorExitRequest(), None)
-        except (Exception, SystemExit):
+        except BaseException:
             log.debug("thespian actor %s failed handling its exit request", self._address)
 
     # ---- back on the loop -------------------------------------------------------------
-
-    def _crashed(self, crash: ember.Crash) -> None:
-        """A handler raised on the actor's thread under the "ember" policy."""
-        self._exiting = True
-        self.stop(crash)
 
     def _exit_children(self) -> None:
         children, self._children = self._children, {}
         for monitor_id, child in children.items():
             self.demonitor(monitor_id)
             self._system.deliver(self._address, child, ActorExitRequest())
+            STANDS_FOR.pop(child.addressDetails, None)
 
     async def terminate(self, reason: Any) -> None:
         self._system.forget(self.ref)
         thread = self._thread
-        clean = ember.is_clean(reason)
+        clean = ember.is_clean(reason) and not self._exiting
         if thread is None:
             if clean:
                 self._clean_up()
         else:
             await asyncio.wrap_future(thread.finish(clean_up=clean))
         self._exit_children()
+
+    def ended(self) -> None:
+        """The keeper saw this actor end (after ``terminate``, or killed without one)."""
+        children, self._children = self._children, {}
+        for child in children.values():
+            self._system.deliver(None, child, ActorExitRequest())
+            STANDS_FOR.pop(child.addressDetails, None)
+        if self._thread is not None:
+            self._thread.finish(clean_up=False)  # the queue's thread work ends
 
     # ---- what ActorContext asks of the shell ---------------------------------------------
 
@@ -298,22 +325,25 @@ class HandlerQueue:
 
     def _drain(self) -> None:
         shell = self._shell
-        while True:
-            with self._lock:
-                if not self._items:
-                    self._draining = False
-                    return
-                message, sender = self._items.popleft()
-            if message is self._FINISH:
-                clean_up, done = sender
-                if clean_up:
-                    shell._clean_up()
-                done.set_result(None)
-                continue
-            try:
+        try:
+            while True:
+                with self._lock:
+                    if not self._items:
+                        self._draining = False
+                        return
+                    message, sender = self._items.popleft()
+                if message is self._FINISH:
+                    clean_up, done = sender
+                    if clean_up:
+                        shell._clean_up()
+                    if not done.done():  # (its waiter may have been killed meanwhile)
+                        done.set_result(None)
+                    continue
                 shell._receive(message, sender)
-            except Exception as exc:  # the "ember" crash policy: the actor crashes
-                shell._soon(shell._crashed, ember.Crash.from_exception(exc))
+        except BaseException:
+            with self._lock:
+                self._draining = False
+            raise
 
 
 def _is_notice(message: Any) -> bool:
@@ -359,9 +389,9 @@ def dotted_path(cls: type[Any]) -> str:
 class ActorContext:
     """The ``_myRef`` of a thespian actor on ember: what its ``self.…`` calls do.
 
-    Methods run on the node's loop thread, where ``receiveMessage`` runs; ``send``,
-    ``wakeupAfter`` and ``createActor`` also work from a thread the actor started
-    (they are handed to the loop thread).
+    They are called where ``receiveMessage`` runs (the loop, or a handler thread) or
+    from a thread the actor started; what needs the node is done on its loop thread,
+    in call order (``createActor`` waits for it there).
     """
 
     def __init__(self, shell: ThespianActor) -> None:
@@ -411,11 +441,8 @@ class ActorContext:
     def actor_send(self, target: Any, message: Any) -> None:
         if self._on_loop():
             self._system.deliver(self._shell._address, target, message)
-        else:
-            ref_of(target)  # a bad address raises here, in the sender's handler
-            self._loop.call_soon_threadsafe(
-                self._system.deliver, self._shell._address, target, message
-            )
+        else:  # what fails to send fails here, in the sender's handler, as on the loop
+            self._system.deliver_soon(self._loop, self._shell._address, target, message)
 
     def wakeupAfter(self, timePeriod: Any, payload: Any = None) -> None:
         seconds = max(0.0, timePeriodSeconds(timePeriod))

@@ -24,6 +24,7 @@ from ember.actors import LocalNode
 
 from ._handler_pool import HandlerPool
 from ._messages import Envelope, address_of, ref_of, to_wire
+from ._now import run_now
 
 __all__ = ["CrashPolicy", "Handlers", "ThespianSystem", "global_name_key", "system_of"]
 
@@ -72,12 +73,15 @@ class ThespianSystem:
         handlers: Handlers = "threads",
         handler_threads: int = 256,
     ) -> None:
-        self.node = node
+        self._node = weakref.ref(node)  # the node's state holds this; never the other way
+        self.node_name = node.name
         self.capabilities: dict[str, Any] = {**dict(capabilities or {}), **_common_capabilities()}
         self.crash_policy: CrashPolicy = crash_policy
         self.handlers: Handlers = handlers
         self.handler_threads = handler_threads
         self._pool: HandlerPool | None = None
+        self._keeper: ActorRef | None = None
+        self.shells: dict[ActorRef, Any] = {}  # the live ThespianActors, for the keeper
         # Every live local thespian actor and external inbox: a send to a local ref
         # that is not here is a dead letter.
         self.live: set[ActorRef] = set()
@@ -92,16 +96,36 @@ class ThespianSystem:
         self.strays = 0  # messages to thespian actors that were not thespian envelopes
         self.accepting = True  # False once a shutdown has been asked for: no new top level
 
+    @property
+    def node(self) -> LocalNode:
+        node = self._node()
+        if node is None:
+            raise RuntimeError(f"node {self.node_name!r} no longer exists")
+        return node
+
+    def keeper(self) -> ActorRef:
+        """The ref of this system's keeper (started on first use, on the loop thread)."""
+        keeper = self._keeper
+        if keeper is None or keeper.node != self.node_name:
+            from ._keeper import Keeper
+
+            keeper = self._keeper = run_now(self.node.spawn(Keeper, self))
+        return keeper
+
     def handler_pool(self) -> HandlerPool:
         """The threads thespian handlers run on under ``handlers="threads"`` (made on first use)."""
         if self._pool is None:
-            self._pool = HandlerPool(self.handler_threads, f"thespian-{self.node.name}")
+            self._pool = HandlerPool(self.handler_threads, f"thespian-{self.node_name}")
         return self._pool
 
     def close(self) -> None:
-        """The node has stopped: let the handler threads end once idle."""
+        """The node has stopped: let the handler threads end once idle; forget the node."""
         if self._pool is not None:
             self._pool.close()
+        node = self._node()
+        if node is not None and _systems.get(node) is self:
+            del _systems[node]
+        self.shutdown_requested = None
 
     def install(self) -> None:
         """Make this the system of its node (an ``EmberBase`` installs its own)."""
@@ -119,12 +143,26 @@ class ThespianSystem:
             InvalidActorAddress: ``target`` is not an address of an ember node.
         """
         ref = ref_of(target)
-        if ref.node != self.node.name:
+        if ref.node != self.node_name:
             ref.send(to_wire(sender, message))
         elif ref in self.live and ref not in self.exiting:
             ref.send(Envelope(sender, message))
         else:
             self.dead_letter(target, message)
+
+    def deliver_soon(
+        self, loop: asyncio.AbstractEventLoop, sender: Any, target: Any, message: Any
+    ) -> None:
+        """``deliver`` from a thread that is not the loop's, in call order.
+
+        What can fail (a bad address, a message for another node that cannot be put
+        on the wire) fails here, in the caller's thread, as it would on the loop.
+        """
+        ref = ref_of(target)
+        if ref.node != self.node_name:
+            loop.call_soon_threadsafe(ref.send, to_wire(sender, message))
+        else:
+            loop.call_soon_threadsafe(self.deliver, sender, target, message)
 
     def dead_letter(self, target: Any, message: Any) -> None:
         """``message`` to ``target`` cannot be delivered: to the dead-letter handler, if any."""
@@ -152,6 +190,7 @@ class ThespianSystem:
     def forget(self, ref: ActorRef) -> None:
         """``ref`` ended: it is no longer alive, top level or the dead-letter handler."""
         self.live.discard(ref)
+        self.shells.pop(ref, None)
         self.inboxes.discard(ref)
         self.exiting.discard(ref)
         self.top_level.discard(ref)
