@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` and `make test`. Each sets itself up, once:
-# the demo installs ember and the game's extra, the tests add their tools (and the
-# benchmarks' peers).
+# the demo installs ember with the game's and thespian's extras, the tests add their
+# tools (and the benchmarks' peers).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -15,8 +15,8 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	@echo "Installing ember and its game extra into $(VENV)"
-	@$(PIP) install -e '.[game]'
+	@echo "Installing ember and its game and thespian extras into $(VENV)"
+	@$(PIP) install -e '.[game,thespian]'
 	@touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python

@@ -159,6 +159,15 @@ async def test_entities_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "All three node processes have stopped." in out
 
 
+async def test_thespian_on_ember_example(capsys: pytest.CaptureFixture[str]) -> None:
+    out = await run_example("thespian_on_ember", capsys)
+    assert "ask(lobby, 'greet ada') -> 'hello, ada'" in out
+    assert "-> PoisonMessage of ('withdraw', 500); the balance is still 100" in out
+    assert "2 greeters asked to exit; the lobby was told 2 times" in out
+    assert "withdraw 30 -> 70" in out
+    assert "found by its global name, balance 100" in out
+
+
 @pytest.mark.timeout(600)
 def test_ember_demo_runs_the_tour() -> None:
     done = subprocess.run(
@@ -170,12 +179,13 @@ def test_ember_demo_runs_the_tour() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "=== 1/6  A Counter actor" in done.stdout
-    assert "=== 2/6  Links and monitors" in done.stdout
-    assert "=== 3/6  Supervision" in done.stdout
-    assert "=== 4/6  A cluster of three node processes" in done.stdout
-    assert "=== 5/6  Sharded entities" in done.stdout
-    assert "=== 6/6  The flagship: a game backend" in done.stdout
+    assert "=== 1/7  A Counter actor" in done.stdout
+    assert "=== 2/7  Links and monitors" in done.stdout
+    assert "=== 3/7  Supervision" in done.stdout
+    assert "=== 4/7  A cluster of three node processes" in done.stdout
+    assert "=== 5/7  Sharded entities" in done.stdout
+    assert "=== 6/7  thespian actors, unmodified" in done.stdout
+    assert "=== 7/7  The flagship: a game backend" in done.stdout
     assert "call('get') -> 6" in done.stdout
     assert "reason='noproc'" in done.stdout
     assert "=== What the tour showed" in done.stdout
@@ -184,7 +194,8 @@ def test_ember_demo_runs_the_tour() -> None:
     assert "3. examples/supervision_tree.py:" in done.stdout
     assert "4. examples/cluster.py:" in done.stdout
     assert "5. examples/entities.py:" in done.stdout
-    assert "6. examples/game_demo.py:" in done.stdout
+    assert "6. examples/thespian_on_ember.py:" in done.stdout
+    assert "7. examples/game_demo.py:" in done.stdout
     assert "ActorExited('noconnection')" in done.stdout
     assert done.stderr == ""
 

@@ -1,6 +1,6 @@
 """``make demo``, the README's first command, on a fresh copy of the repository: it
-installs ember alone (not the test and benchmark tools), says little while it does,
-and then runs the tour.
+installs ember with the extras its tour runs (the game's, thespian's), not the test and
+benchmark tools, says little while it does, and then runs the tour.
 
 This is the slowest test of the suite (a virtual environment and an install from
 the package index, about 30 s), and the only one that runs the Makefile.
@@ -53,7 +53,7 @@ def test_make_demo_installs_only_ember_quietly_and_runs_the_tour(tmp_path: Path)
     before_the_tour = done.stdout.split("ember 0.1.0 demo")[0]
     assert before_the_tour.splitlines() == [
         f"Creating .venv with {sys.executable}",
-        "Installing ember and its game extra into .venv",
+        "Installing ember and its game and thespian extras into .venv",
     ]
     assert "deprecated" not in done.stderr.lower()
     assert "=== What the tour showed" in done.stdout
@@ -62,5 +62,5 @@ def test_make_demo_installs_only_ember_quietly_and_runs_the_tour(tmp_path: Path)
         cwd=copy, env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     installed = {package["name"].lower() for package in json.loads(listed)}
-    assert {"ember", "pyzmq", "msgpack", "aiohttp"} <= installed
-    assert not installed & {"pytest", "mypy", "ruff", "hypothesis", "thespian", "pykka"}
+    assert {"ember", "pyzmq", "msgpack", "aiohttp", "thespian"} <= installed
+    assert not installed & {"pytest", "mypy", "ruff", "hypothesis", "pykka"}

@@ -85,6 +85,16 @@ TOUR = (
         "keys), and a node that is SIGTERMed hands its players over losing no message",
     ),
     Stop(
+        "thespian_on_ember.py",
+        "thespian actors, unmodified, on an ember node and under an ember supervisor",
+        "ActorSystem(systemBase=EmberBase()) runs plain thespian actors (createActor, "
+        "tell, ask), with thespian's own rules: a handler that raises is retried once and "
+        "bounced to its sender as a PoisonMessage, the actor keeping its state, and a "
+        "parent hears ChildActorExited once per child; with crash_policy='ember' an ember "
+        "Supervisor restarts a crashed thespian actor from a fresh __init__, found again by "
+        "its global name",
+    ),
+    Stop(
         "game_demo.py",
         "The flagship: a game backend on three nodes, bots playing through chaos",
         "a game backend (accounts, sessions, matchmaking queues, rooms with a tick loop) "
@@ -204,8 +214,8 @@ def demo(args: argparse.Namespace) -> int:
         print(textwrap.fill(text, width=88, initial_indent="  ", subsequent_indent="     "))
     print()
     print(
-        "Read the examples' source next to docs/concepts.md, docs/clustering.md and "
-        "docs/entities.md; "
+        "Read the examples' source next to docs/concepts.md, docs/clustering.md, "
+        "docs/entities.md and docs/thespian.md; "
         "run the tests with `make test`."
     )
     return 0

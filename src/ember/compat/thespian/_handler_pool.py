@@ -68,6 +68,8 @@ class HandlerPool:
             except BaseException:  # the thread lives on: the pool counts it as idle
                 log.exception("a thespian handler thread's work failed")
             finally:
+                # An idle thread holds nothing: the last work (an actor's queue) is let go.
+                del function
                 with self._lock:
                     self._available += 1
 

@@ -22,9 +22,10 @@ def child_spec(
 ) -> ember.ChildSpec:
     """An ``ember.ChildSpec`` that starts the thespian ``actor_class`` as a supervised child.
 
-    ``actor_class`` is a thespian ``Actor`` subclass or its ``"module.Class"`` path;
-    the spec carries the path, so a supervisor may start it on another node.
-    ``id`` defaults to that path. ``global_name`` registers it as thespian's
+    ``actor_class`` is a thespian ``Actor`` subclass or its ``"module.Class"`` path,
+    which the spec carries as given (a class defined in a script works: the
+    supervisor starts it on its own node). ``id`` defaults to the class's path.
+    ``global_name`` registers it as thespian's
     ``createActor(..., globalName=...)`` would, so thespian code finds each
     restarted incarnation by name. Other options (``restart``, ``shutdown``,
     ``backoff``) are ``ChildSpec``'s.
@@ -38,7 +39,7 @@ def child_spec(
     return ember.ChildSpec(
         id=id or path,
         actor=ThespianActor,
-        args=(path, requirements, global_name),
+        args=(actor_class, requirements, global_name),
         name=name,
         **options,
     )
