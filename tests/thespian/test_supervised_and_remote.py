@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asking import WAIT, ask_until
+from asking import WAIT, ask_until, until
 from compat_actors import Echo, Move, Parent
 from thespian.actors import ActorExitRequest, ActorSystem, PoisonMessage
 
@@ -106,10 +106,7 @@ def test_thespian_actors_on_two_nodes_address_each_other_over_the_wire(
     a_base = a._systemBase
     seed = f"a@{a_base.node.remote.carrier.address}"
     make_system(name="b", listen="tcp://127.0.0.1:0", seeds=[seed], registry=registry())
-    deadline = time.monotonic() + WAIT * 2
-    while len(a_base.node.members()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)  # membership is a condition polled with a deadline
-    assert len(a_base.node.members()) == 2
+    until(lambda: len(a_base.node.members()) == 2, within=WAIT * 2)
     remote = a.createActor(Echo, {"ember.node": "b"})
     local = a.createActor(Echo)
     assert remote.addressDetails.node == "b"
@@ -146,9 +143,7 @@ async def test_a_plain_ember_node_process_hosts_thespian_actors_for_another_node
             base = EmberBase(name="a", listen="tcp://127.0.0.1:0", seeds=[seed])
             asys = ActorSystem(systemBase=base, transientUnique=True)
             try:
-                deadline = time.monotonic() + WAIT * 2
-                while len(base.node.members()) < 3 and time.monotonic() < deadline:
-                    time.sleep(0.01)
+                until(lambda: len(base.node.members()) == 3, within=WAIT * 2)
                 remote = asys.createActor("compat_actors.Echo", {"ember.node": "b"})
                 local = asys.createActor(Echo)
                 return (

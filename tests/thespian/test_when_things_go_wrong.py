@@ -13,7 +13,7 @@ import weakref
 from typing import Any
 
 import pytest
-from asking import WAIT, ask_until
+from asking import WAIT, ask_until, until
 from compat_actors import DeadLetters, Echo, Fragile, Parent, ShutsDownFromInside
 from thespian.actors import ActorExitRequest, ActorSystem, PoisonMessage
 
@@ -66,11 +66,7 @@ def test_a_killed_actor_is_forgotten_and_its_children_asked_to_exit(
     child = asys.ask(parent, ("create", "c", Echo), WAIT)
     on_loop(base, base.node.exit, parent.addressDetails, "kill")
     system = base._loop_thread.system
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline and (
-        parent.addressDetails in system.live or child.addressDetails in system.live
-    ):
-        time.sleep(0.01)
+    until(lambda: not {parent.addressDetails, child.addressDetails} & system.live)
     assert parent.addressDetails not in system.live
     assert child.addressDetails not in system.live  # asked to exit: it did
     started = time.monotonic()

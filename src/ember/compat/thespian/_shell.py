@@ -104,6 +104,7 @@ class ThespianActor(ember.Actor):
         self._instance: Any = None
         self._thread: HandlerQueue | None = None
         self._loop = asyncio.get_running_loop()
+        self._loop_thread_id = threading.get_ident()
         # The system's keeper hears of this actor's end however it ends, a kill included.
         self.link(system.keeper())
         system.live.add(self.ref)
@@ -166,8 +167,9 @@ class ThespianActor(ember.Actor):
             thread.put(message, sender)
 
     def _soon(self, function: Any, *args: Any) -> None:
-        """Call ``function(*args)`` on the loop: now if this is the loop thread."""
-        if self._thread is None:
+        """Call ``function(*args)`` on the loop: now if this is the loop thread, else soon
+        (after what this thread asked of the loop before)."""
+        if threading.get_ident() == self._loop_thread_id:
             function(*args)
             return
         try:
@@ -179,7 +181,7 @@ class ThespianActor(ember.Actor):
         """On the loop: end with ``reason`` once what is queued has become dead letters."""
         self._exiting = True
         self._end_reason = reason
-        self._system.exiting.add(self.ref)  # what is sent from now on is a dead letter
+        self._system.live.discard(self.ref)  # what is sent from now on is a dead letter
         self.ref.send(_STOP)
 
     # ---- where handlers run: thespian's rules around receiveMessage ----------------------
@@ -234,7 +236,7 @@ class ThespianActor(ember.Actor):
 
     def _exit_requested(self, request: Any, sender: Any) -> None:
         self._exiting = True
-        self._soon(self._system.exiting.add, self.ref)
+        self._soon(self._system.live.discard, self.ref)
         try:
             self._instance.receiveMessage(request, sender)
         except BaseException:  # an exit request ends the actor whatever its handler does
@@ -255,11 +257,14 @@ class ThespianActor(ember.Actor):
 
     # ---- back on the loop -------------------------------------------------------------
 
-    def _exit_children(self) -> None:
+    def _exit_children(self, *, ended: bool = False) -> None:
+        """Ask every child to exit (from this actor; from nobody once it has ended)."""
         children, self._children = self._children, {}
+        sender = None if ended else self._address
         for monitor_id, child in children.items():
-            self.demonitor(monitor_id)
-            self._system.deliver(self._address, child, ActorExitRequest())
+            if not ended:
+                self.demonitor(monitor_id)
+            self._system.deliver(sender, child, ActorExitRequest())
             STANDS_FOR.pop(child.addressDetails, None)
 
     async def terminate(self, reason: Any) -> None:
@@ -275,10 +280,7 @@ class ThespianActor(ember.Actor):
 
     def ended(self) -> None:
         """The keeper saw this actor end (after ``terminate``, or killed without one)."""
-        children, self._children = self._children, {}
-        for child in children.values():
-            self._system.deliver(None, child, ActorExitRequest())
-            STANDS_FOR.pop(child.addressDetails, None)
+        self._exit_children(ended=True)
         if self._thread is not None:
             self._thread.finish(clean_up=False)  # the queue's thread work ends
 
@@ -397,8 +399,8 @@ class ActorContext:
     def __init__(self, shell: ThespianActor) -> None:
         self._shell = shell
         self._system = shell._system
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread_id = threading.get_ident()
+        self._loop = shell._loop
+        self._loop_thread_id = shell._loop_thread_id
 
     @property
     def address(self) -> Any:
@@ -447,17 +449,10 @@ class ActorContext:
     def wakeupAfter(self, timePeriod: Any, payload: Any = None) -> None:
         seconds = max(0.0, timePeriodSeconds(timePeriod))
         wakeup = Envelope(self._shell._address, WakeupMessage(timePeriod, payload))
-        self._on_loop_soon(self._shell.send_after, seconds, wakeup)
-
-    def _on_loop_soon(self, function: Any, *args: Any) -> None:
-        """Call ``function(*args)`` now on the loop thread, or soon from another thread."""
-        if self._on_loop():
-            function(*args)
-        else:
-            self._loop.call_soon_threadsafe(function, *args)
+        self._shell._soon(self._shell.send_after, seconds, wakeup)
 
     def handleDeadLetters(self, address: Any, enable: bool) -> None:
-        self._on_loop_soon(self._system.handle_dead_letters, address, enable)
+        self._shell._soon(self._system.handle_dead_letters, address, enable)
 
     def notifyOnSystemRegistrationChanges(self, address: Any, enable: bool) -> None:
         """Nothing to notify: an ember cluster has no thespian convention to join."""
@@ -469,7 +464,7 @@ class ActorContext:
         """Accepted; no source is ever loaded, so there is nothing to validate."""
 
     def updateCapability(self, name: str, value: Any = None) -> None:
-        self._on_loop_soon(self._system.update_capability, name, value)
+        self._shell._soon(self._system.update_capability, name, value)
 
     def loadActorSource(self, fname: Any) -> Any:
         raise Unsupported(_NO_SOURCES)
@@ -484,7 +479,7 @@ class ActorContext:
         raise Unsupported(_NO_CONVENTIONS)
 
     def actorSystemShutdown(self) -> None:
-        self._on_loop_soon(self._system.request_shutdown)
+        self._shell._soon(self._system.request_shutdown)
 
 
 _NO_SOURCES = (

@@ -82,11 +82,10 @@ class ThespianSystem:
         self._pool: HandlerPool | None = None
         self._keeper: ActorRef | None = None
         self.shells: dict[ActorRef, Any] = {}  # the live ThespianActors, for the keeper
-        # Every live local thespian actor and external inbox: a send to a local ref
-        # that is not here is a dead letter.
+        # Every local thespian actor and external inbox that takes messages (an actor
+        # leaves when it starts to end): a send to a local ref not here is a dead letter.
         self.live: set[ActorRef] = set()
         self.inboxes: set[ActorRef] = set()  # the external endpoints' (in live too)
-        self.exiting: set[ActorRef] = set()  # handling their ActorExitRequest (in live too)
         self._ended: asyncio.Event | None = None
         self.top_level: set[ActorRef] = set()
         self.dead_letter_handler: ActorRef | None = None
@@ -145,7 +144,7 @@ class ThespianSystem:
         ref = ref_of(target)
         if ref.node != self.node_name:
             ref.send(to_wire(sender, message))
-        elif ref in self.live and ref not in self.exiting:
+        elif ref in self.live:
             ref.send(Envelope(sender, message))
         else:
             self.dead_letter(target, message)
@@ -192,7 +191,6 @@ class ThespianSystem:
         self.live.discard(ref)
         self.shells.pop(ref, None)
         self.inboxes.discard(ref)
-        self.exiting.discard(ref)
         self.top_level.discard(ref)
         if self.dead_letter_handler == ref:
             self.dead_letter_handler = None
