@@ -20,6 +20,7 @@ from bench.measure import (
     timed_collect,
 )
 from bench.systems import cluster_actors
+from bench.systems.zmq_echo import ThreadSwitches
 from bench.workloads import CALLERS, RESTART_CHILDREN, RESTART_INTENSITY, SENDER_BATCH, SENDERS
 from ember.supervisors import start_child
 
@@ -419,11 +420,14 @@ async def remote_call_latency(count: int) -> Metrics:
         for _ in range(min(200, count)):  # warm up
             await echo.call("get", timeout=5.0)
         samples = []
+        switches = ThreadSwitches()
         for _ in range(count):
             start = now()
             await echo.call("get", timeout=5.0)
             samples.append(now() - start)
-    return latency_metrics(samples)
+        # Node a's threads (its loop's and ZeroMQ's), as raw-echo reports its own.
+        threads = switches.per_round_trip(count)
+    return {**latency_metrics(samples), **threads}
 
 
 async def remote_call_throughput(count: int) -> Metrics:

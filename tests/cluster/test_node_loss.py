@@ -147,6 +147,24 @@ async def test_sends_to_lost_node_are_counted_as_dead_letters(cluster: Cluster) 
     assert a.remote.stats.dropped_no_peer == 2
 
 
+async def test_sends_after_a_loss_in_the_middle_of_a_run_are_counted_as_dead_letters(
+    cluster: Cluster,
+) -> None:
+    """Flat sends to one actor in one loop turn are a run: only its first send asks
+    membership whether the node is live. A loss within that turn drops the run, so
+    the sends after it are dropped and counted, not added to it."""
+    a, _ = await cluster.start("a", "b")
+    server = await a.spawn(Server, on="b")
+    dead_letters = a.statistics().dead_letters
+    server.cast(("before", 1))
+    server.cast(("before", 2))  # a run, open until the end of this loop turn
+    a._membership.declare_down("b")  # white box: the loss, within the same turn
+    server.cast(("after", 3))
+    server.send(("after", 4))
+    assert a.remote.stats.dropped_no_peer == 2
+    assert a.statistics().dead_letters == dead_letters + 2
+
+
 async def test_stop_and_exit_on_ref_of_lost_node_return_quietly(cluster: Cluster) -> None:
     a, _ = await cluster.start("a", "b")
     server = await a.spawn(Server, on="b")

@@ -58,8 +58,8 @@ class ActorInfo:
     - ``timers``: its pending ``send_after`` timers.
     - ``trap_exits``: whether it traps exits.
     - ``messages``: messages it has handled so far (handed to a handler), counted
-      when it goes idle and every 1024 messages while it is busy; sample it twice
-      for a rate.
+      when its mailbox empties and every 1024 messages while it is busy; sample it
+      twice for a rate.
     - ``state``: a bounded repr of its attributes (``reprlib``, at most
       ``STATE_LIMIT`` = 2048 characters), when asked for (``state=True``) and
       its class allows it (``introspect``, default True); else None.

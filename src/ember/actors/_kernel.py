@@ -109,7 +109,9 @@ class Kernel:
         loop = self.loop = asyncio.get_running_loop()
         self.create_task = loop.create_task
         self.deadlines = DeadlineBuckets(loop)
-        self._slow_watch = LoopWatch(loop, self.slow_threshold)
+        self._slow_watch = LoopWatch(
+            loop, self.slow_threshold, ActorCell._run.__code__, self._held_loop
+        )
         self._slow_watch.start()
         SHARED.nodes += 1
         await self.transport.start(self.endpoint)
@@ -153,6 +155,9 @@ class Kernel:
 
     def deliver(self, ref: ActorRef, kind: int, message: Any) -> None:
         """A send (kind INFO) or cast (kind CAST) to a ref that carries no cell of its own."""
+        if ref._cell is None and ref.node != self.name:  # route's answer (bench: remote_one_way)
+            self.transport.send_remote(ref, kind, message)
+            return
         target = self.route(ref)
         if isinstance(target, ActorCell):
             target.put((kind, message))
@@ -331,10 +336,8 @@ class Kernel:
             cell.timers.add(timer)
         return timer
 
-    def check_slow(self, cell: ActorCell, message: Any, started: float, ended: float) -> None:
-        """A handler ran from ``started`` to ``ended``: report it if it held the loop."""
-        held = self._slow_watch.held(started, ended)
-        if held > self.slow_threshold:
-            self.stats.slow_handlers += 1
-            name = cell.names[0] if cell.names else None
-            report_slow_handler(self.reports, cell.actor, name, message, held)
+    def _held_loop(self, cell: ActorCell, message: Any, held: float) -> None:
+        """``LoopWatch``: the handler of ``cell`` held the loop for ``held`` seconds."""
+        self.stats.slow_handlers += 1
+        name = cell.names[0] if cell.names else None
+        report_slow_handler(self.reports, cell.actor, name, message, held)

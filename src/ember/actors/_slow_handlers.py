@@ -1,46 +1,149 @@
-"""Noticing a handler that holds the event loop.
+"""Noticing a handler that holds the event loop, at no cost per message.
 
-A tick runs every ``threshold / 2`` seconds and records when it last ran. A
-handler whose run took longer than ``threshold`` *and* ended more than
-``threshold`` after the last tick held the loop: had it awaited for most of that
-time, the tick would have run in between. This costs two clock reads per
-message and nothing per idle actor.
+No clock is read per message. Two things run instead, every ``threshold / 8``
+seconds (the period):
+
+- a tick on the loop records when the loop last got to run its timers (a held
+  loop runs none);
+- a watcher thread looks at the loop thread's stack (``sys._current_frames``)
+  for an actor's receive loop, and notes its frame, how many messages it had
+  handled, and when it was first seen so.
+
+When looks find the same receive loop at the same count for ``threshold`` less
+one period, and the tick has not run since it was first seen, that one handler
+has held the loop all along (had the loop been free for a moment, the tick
+would have run within a period). It is reported on the loop as soon as the
+loop is free again, before whatever the handler woke, once per hold.
+
+So a hold is reported once it lasts ``threshold`` and a period; a handler
+that ran less than ``threshold`` less a period is never reported; one in
+between may be. A loop merely busy with many short handlers is not reported
+(each look finds another frame or count), nor one that awaits (the tick runs),
+nor code outside any actor. The duration reported runs from the last look (or
+tick) before the handler was first seen to the end of the loop turn it held.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import time
+from collections.abc import Callable
+from types import CodeType, FrameType
+from typing import Any
 
 __all__ = ["LoopWatch"]
 
+HeldBy = Callable[[Any, Any, float], None]
+"""Called on the loop with (the actor's cell, the message it was handling, seconds held)."""
+
 
 class LoopWatch:
-    """A node's loop-holding detector."""
+    """A node's loop-holding detector: a tick on the loop and a watcher thread.
 
-    __slots__ = ("_handle", "_loop", "last_tick", "threshold")
+    ``receive_loop`` is the code object of the actors' receive loop, whose frame
+    has ``self`` (the cell), ``item`` (the message being handled) and ``handled``
+    (how many it has handled so far) among its locals.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, threshold: float) -> None:
+    __slots__ = (
+        "_done",
+        "_handle",
+        "_held_by",
+        "_loop",
+        "_loop_thread",
+        "_receive_loop",
+        "_thread",
+        "last_tick",
+        "threshold",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        threshold: float,
+        receive_loop: CodeType,
+        held_by: HeldBy,
+    ) -> None:
         self._loop = loop
         self.threshold = threshold
+        self._receive_loop = receive_loop
+        self._held_by = held_by
         self.last_tick = time.monotonic()
         self._handle: asyncio.TimerHandle | None = None
+        self._done = threading.Event()
+        self._loop_thread = 0
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start ticking, and the watcher thread (called on the loop's thread)."""
+        self._loop_thread = threading.get_ident()
         self._tick()
+        self._thread = threading.Thread(target=self._watch, name="ember-loop-watch", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
+        """Stop both; the watcher thread has ended when this returns."""
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     def _tick(self) -> None:
         self.last_tick = time.monotonic()
-        self._handle = self._loop.call_later(self.threshold / 2, self._tick)
+        self._handle = self._loop.call_later(self.threshold / 8, self._tick)
 
-    def held(self, started: float, ended: float) -> float:
-        """How long a handler that ran from ``started`` to ``ended`` held the loop (0 if not)."""
-        since_tick = ended - self.last_tick
-        if since_tick <= self.threshold:
-            return 0.0
-        return min(ended - started, since_tick)
+    # ---- the watcher thread ----------------------------------------------------------
+
+    def _watch(self) -> None:
+        threshold = self.threshold
+        period = threshold / 8
+        # The receive loop at the last look: its frame, its count, and since when
+        # it has been seen so (after which look).
+        seen: tuple[FrameType, int, float, float] | None = None
+        reported: tuple[FrameType, int, float] | None = None  # a hold reported already
+        looked = time.monotonic()
+        while not self._done.wait(period):
+            found = self._handler_running()
+            now = time.monotonic()
+            previous, looked = looked, now
+            if found is None:
+                seen = None
+                continue
+            frame, cell, item, handled = found
+            if seen is None or seen[0] is not frame or seen[1] != handled:
+                seen = (frame, handled, now, previous)
+                continue
+            tick = self.last_tick
+            if now - seen[2] < threshold - period or tick > seen[2]:
+                continue  # not long enough yet, or the loop was free meanwhile
+            hold = (frame, handled, tick)
+            if reported is not None and reported[0] is frame and reported[1:] == hold[1:]:
+                continue
+            reported = hold
+            since = max(tick, seen[3])  # the handler started after both
+            try:
+                self._loop.call_soon_threadsafe(self._report, cell, item, since)
+            except RuntimeError:  # the loop closed meanwhile
+                return
+
+    def _handler_running(self) -> tuple[FrameType, Any, Any, int] | None:
+        """The actor receive loop the loop's thread is in now, if any."""
+        frame: FrameType | None = sys._current_frames().get(self._loop_thread)
+        while frame is not None:
+            if frame.f_code is self._receive_loop:
+                local = frame.f_locals
+                return frame, local.get("self"), local.get("item"), local.get("handled", 0)
+            frame = frame.f_back
+        return None
+
+    # ---- on the loop -------------------------------------------------------------------
+
+    def _report(self, cell: Any, item: Any, since: float) -> None:
+        held = time.monotonic() - since
+        message = item[1] if type(item) is tuple and len(item) > 1 else item
+        self._held_by(cell, message, held)

@@ -80,7 +80,8 @@ class NodeStatistics:
 
     - ``actors``: actors alive now.
     - ``spawned`` / ``exited``: actors started (``init`` succeeded) and ended.
-    - ``messages``: messages handed to a handler (``handle_cast``/``_info``/``_call``).
+    - ``messages``: messages handed to a handler (``handle_cast``/``_info``/``_call``),
+      counted when an actor's mailbox empties and every 1024 messages while it is busy.
     - ``dead_letters``: messages for an actor that was dead, or still queued when it ended.
     - ``mailbox_overflows``: messages dropped because the mailbox was at its limit.
     - ``expired_calls``: call requests dropped because their deadline had passed.

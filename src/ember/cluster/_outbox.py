@@ -88,12 +88,19 @@ class Outbox:
         self.queue_encoded(peer, self._encode(self.encoder.encode_signal, signal))
 
     def queue_runtime(self, peer: str, signal: Call | Reply) -> None:
-        """Queue a call or reply the runtime built (``Encoder.encode_runtime_signal``).
+        """Send a call or reply the runtime built (``Encoder.encode_runtime_signal``):
+        at once, in a frame of its own, when nothing is queued (a lone call or reply
+        does not wait for the end of the loop turn: bench remote_call_latency); else
+        queued behind what is, as ``queue_encoded``.
 
         Raises:
             UnencodableMessage: the message or value cannot cross the wire (counted).
         """
-        self.queue_encoded(peer, self._encode(self.encoder.encode_runtime_signal, signal))
+        data = self._encode(self.encoder.encode_runtime_signal, signal)
+        if self._queued:
+            self.queue_encoded(peer, data)
+        else:
+            self._send_frame(peer, [data])
 
     def _encode(self, encode: Callable[[Any], bytes], signal: Signal) -> bytes:
         try:
@@ -134,6 +141,25 @@ class Outbox:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
+
+    def extend_run(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> bool:
+        """Add ``message``, a tuple ``Encoder.flat`` accepted, to the run of sends to
+        ``to`` of kind ``kind`` last queued for its node, if there is one with room
+        (the run started this loop turn, and its node was not forgotten since);
+        False if there is none (``queue_flat`` then starts one)."""
+        queued = self._queued.get(to.node)
+        if queued is None:
+            return False
+        last = queued[-1]
+        if (
+            type(last) is _Run
+            and (last.to is to or last.to == to)
+            and last.kind == kind
+            and len(last.messages) < self._most
+        ):
+            last.messages.append(message)
+            return True
+        return False
 
     def forget(self, peer: str) -> None:
         """Drop what is queued for ``peer`` (it was lost)."""

@@ -193,6 +193,13 @@ class Receiving:
             self.stats.stale[admission.counted_as(header.node)] += reader.left
 
     def _dispatch(self, sender: str, signal: Signal | UndecodableSignal) -> None:
+        # The call path's signals first, without the match's class tests.
+        if type(signal) is Reply:
+            self._settle_call(signal.call_id, signal.ok, signal.value)
+            return
+        if type(signal) is Call:
+            self._deliver_call(signal)
+            return
         endpoint = self._endpoint
         match signal:
             case Sends(to_id=to_id, to_incarnation=incarnation, kind=kind, messages=messages):

@@ -422,9 +422,12 @@ class ZmqCarrier:
     def _receive(self) -> bool:
         """Deliver what the ROUTER holds; True if the batch ran out first.
 
-        It asks ``EVENTS`` before each frame rather than receiving until ``EAGAIN``
-        (an exception per wake-up, and one more libzmq call): returning False, its
-        last call was that read, which lets the driver settle (see SocketDriver)."""
+        Woken, it receives at once (the descriptor fired: a frame is almost always
+        there, and an ``EVENTS`` read first cost a libzmq call per frame: bench
+        remote_call_latency); after each frame it asks ``EVENTS`` rather than
+        receiving until ``EAGAIN`` (an exception per wake-up). Returning False, its
+        last call was that read or a receive that found nothing, either of which
+        lets the driver settle (see SocketDriver)."""
         router = self._router
         if router is None:
             return False
@@ -433,13 +436,13 @@ class ZmqCarrier:
         key: str | None = None
         events = cast("Callable[[int], int]", router.getsockopt)  # EVENTS, RCVMORE: ints
         recv = router.recv
-        for _ in range(RECEIVE_BATCH):
-            if not events(_EVENTS) & POLLIN:
+        for index in range(RECEIVE_BATCH):
+            if index and not events(_EVENTS) & POLLIN:
                 return False
             try:
                 recv(_NOBLOCK)  # the connection's routing id: meaningless here
-            except zmq.Again:  # EVENTS said otherwise; ask again from the top
-                return True
+            except zmq.Again:  # nothing there (a wake-up for something else)
+                return index > 0  # after EVENTS said otherwise: ask again from the top
             if secure:
                 message = recv(_NOBLOCK, copy=False)
                 frame, key = message.bytes, str(message.get("User-Id"))

@@ -237,3 +237,24 @@ def test_a_sends_holding_a_type_this_node_cannot_rebuild_is_undecodable_alone() 
     assert isinstance(signals[0].signal, Sends)
     assert signals[0].values[0].name == "game.Unknown"
     assert signals[1] == Sends(1, 2, INFO, [("fine",)])  # the frame's other signal stands
+
+
+async def test_a_run_is_extended_only_while_it_is_open() -> None:
+    box, frames, (one, two) = await outbox()
+    assert not box.extend_run(one, CAST, ("x", 0))  # no run yet: queue_flat starts one
+    box.queue_flat(one, CAST, ("x", 1))
+    assert box.extend_run(one, CAST, ("x", 2))
+    assert not box.extend_run(one, INFO, ("x", 3))  # another kind: another run
+    assert not box.extend_run(two, CAST, ("x", 4))  # another actor
+    box.forget(one.node)  # its node was lost: the run is gone
+    assert not box.extend_run(one, CAST, ("x", 5))
+    box.flush()
+    assert frames.sent == []
+    box.queue_flat(one, CAST, ("x", 6))
+    assert box.extend_run(one, CAST, ("x", 7))
+    box.flush()
+    assert not box.extend_run(one, CAST, ("x", 8))  # flushed: the next turn starts anew
+    assert messages(decoded(frames, [one, two])[0]) == [
+        (one.id, CAST, ("x", 6)),
+        (one.id, CAST, ("x", 7)),
+    ]
