@@ -108,6 +108,8 @@ class LoopWatch:
         reported: tuple[FrameType, int, float] | None = None  # a hold reported already
         looked = time.monotonic()
         while not self._done.wait(period):
+            if self._loop.is_closed():  # closed without its node stopped: nothing to watch
+                return
             found = self._handler_running()
             now = time.monotonic()
             previous, looked = looked, now
