@@ -15,6 +15,12 @@ has held the loop all along (had the loop been free for a moment, the tick
 would have run within a period). It is reported on the loop as soon as the
 loop is free again, before whatever the handler woke, once per hold.
 
+A handler kept in one call that never lets the GIL go (a C function on a
+large input) keeps the watcher from looking at all: when it gets to look again
+more than ``threshold`` after its last look, with no tick since, the loop
+thread has just let the GIL go, at its first chance after that call, in the
+handler that made it, which is reported.
+
 So a hold is reported once it lasts ``threshold`` and a period; a handler
 that ran less than ``threshold`` less a period is never reported; one in
 between may be. A loop merely busy with many short handlers is not reported
@@ -117,17 +123,24 @@ class LoopWatch:
                 seen = None
                 continue
             frame, cell, item, handled = found
-            if seen is None or seen[0] is not frame or seen[1] != handled:
+            tick = self.last_tick
+            if now - previous > threshold and tick <= previous:
+                # This thread could not look for a threshold, and the loop ran no
+                # timer meanwhile: the GIL was kept, by one call that never let it go
+                # (a C function on a large input). The loop thread lets the GIL go at
+                # its first chance after that call: in the handler that made it.
+                since = max(tick, previous)
+            elif seen is None or seen[0] is not frame or seen[1] != handled:
                 seen = (frame, handled, now, previous)
                 continue
-            tick = self.last_tick
-            if now - seen[2] < threshold - period or tick > seen[2]:
+            elif now - seen[2] < threshold - period or tick > seen[2]:
                 continue  # not long enough yet, or the loop was free meanwhile
+            else:
+                since = max(tick, seen[3])  # the handler started after both
             hold = (frame, handled, tick)
             if reported is not None and reported[0] is frame and reported[1:] == hold[1:]:
                 continue
             reported = hold
-            since = max(tick, seen[3])  # the handler started after both
             try:
                 self._loop.call_soon_threadsafe(self._report, cell, item, since)
             except RuntimeError:  # the loop closed meanwhile

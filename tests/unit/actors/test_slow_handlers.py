@@ -32,6 +32,10 @@ class Holder(ember.Actor):
                     pass
             case ("await", seconds):
                 await asyncio.sleep(seconds)
+            case ("one C call", n):
+                started = time.monotonic()
+                sum(range(n))  # C from start to end: the GIL is never let go meanwhile
+                return time.monotonic() - started
         return "done"
 
     async def handle_cast(self, message: Any) -> None:
@@ -56,6 +60,21 @@ async def test_a_handler_that_holds_the_loop_is_reported_once(
     assert "name 'holder'" in record.getMessage()
     assert record.ember_message_type == "tuple"  # type: ignore[attr-defined]
     assert 8 * THRESHOLD <= record.ember_held < 8 * THRESHOLD + 1.0  # type: ignore[attr-defined]
+
+
+async def test_a_handler_kept_in_one_c_call_that_keeps_the_gil_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The watcher thread cannot look while the GIL is kept: it finds the handler
+    when the call lets go, by how long it could not look."""
+    async with ember.Node("watch", slow_handler_threshold=THRESHOLD) as node:
+        ref = await node.spawn(Holder)
+        took = await ref.call(("one C call", 30_000_000), timeout=30)
+        assert took > 2 * THRESHOLD  # else this machine is too fast for the test's n
+        assert node.statistics().slow_handlers == 1
+    [record] = slow_records(caplog)
+    assert repr(ref) in record.getMessage()
+    assert record.ember_held >= took  # type: ignore[attr-defined]
 
 
 async def test_two_holds_are_two_reports(caplog: pytest.LogCaptureFixture) -> None:
