@@ -205,6 +205,7 @@ class ActorCell:
             return
         CURRENT.set(self)
         self.active = True
+        clock = time.monotonic
         stats = kernel.stats
         handled = 0  # read by the kernel's LoopWatch, as is item: keep their names
         counted = 0  # of those, how many self.handled and stats.messages hold
@@ -224,7 +225,7 @@ class ActorCell:
                         await actor.handle_info(item[1])
                     elif kind is CALL:
                         caller: Caller = item[2]
-                        if caller._deadline < time.monotonic():
+                        if caller._deadline < clock():
                             stats.expired_calls += 1
                             caller._settle()
                             continue

@@ -109,6 +109,7 @@ class RemoteLayer(Receiving):
         self._peers: dict[str, PeerLinks] = defaultdict(PeerLinks)
         self._calls: dict[int, tuple[ReplySink, str]] = {}
         self._call_ids = itertools.count(1)
+        self._refs = {}
 
     # ---- lifecycle (ember.actors.Transport) ----------------------------------------
 

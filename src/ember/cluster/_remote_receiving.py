@@ -106,6 +106,7 @@ class Receiving:
     _peers: dict[str, PeerLinks]
     _calls: dict[int, tuple[ReplySink, str]]
     _alone = False  # the frame being handled holds one signal (see _deliver_call)
+    _refs: dict[bytes, ActorRef]  # refs decoded from members' frames (see TermDecoder)
 
     @property
     def directory(self) -> Directory:
@@ -141,7 +142,7 @@ class Receiving:
         stats.bytes_received_from[sender] += len(frame)
         try:
             signals = decode_signals(
-                frame, header, self._endpoint.resolve_ref, self.registry, self.limits
+                frame, header, self._endpoint.resolve_ref, self.registry, self.limits, self._refs
             )
         except MalformedFrame as exc:
             admission.malformed(sender, exc)

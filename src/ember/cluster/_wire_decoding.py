@@ -36,6 +36,8 @@ from typing import Any, Final, NamedTuple
 
 import msgpack  # type: ignore[import-untyped]
 
+from ember.actors import ActorRef
+
 from ._type_registry import TypeRegistry
 from ._wire import ENVELOPE_DEPTH, PROTOCOL_VERSION, Envelope, UndecodableSignal
 from ._wire_errors import MalformedFrame
@@ -205,8 +207,10 @@ def decode_signals(
     resolve_ref: ResolveRef,
     registry: TypeRegistry,
     limits: WireLimits = _DEFAULT_LIMITS,
+    refs: dict[bytes, ActorRef] | None = None,
 ) -> tuple[Signal | UndecodableSignal, ...]:
     """Decode and check every signal of ``frame`` (its ``header`` read already).
+    ``refs``: see ``TermDecoder``.
 
     Raises:
         MalformedFrame: for anything wrong with them; nothing else escapes.
@@ -219,7 +223,7 @@ def decode_signals(
 
     try:
         decoded: list[Signal | UndecodableSignal] = []
-        for signal in TermDecoder(resolve_ref, registry, limits).unpack(body):
+        for signal in TermDecoder(resolve_ref, registry, limits, refs).unpack(body):
             # _checked's loop, inlined: it runs for every frame (bench: remote_call_latency)
             if type(signal) is not list or not signal:
                 raise MalformedFrame("a signal must be a non-empty array [kind, *fields]")

@@ -334,22 +334,34 @@ class TermDecoder:
 
     __slots__ = ("_ext_depth", "_max_depth", "_options", "_refs", "_registry", "_resolve_ref")
 
-    def __init__(self, resolve_ref: ResolveRef, registry: TypeRegistry, limits: WireLimits) -> None:
+    def __init__(
+        self,
+        resolve_ref: ResolveRef,
+        registry: TypeRegistry,
+        limits: WireLimits,
+        refs: dict[bytes, ActorRef] | None = None,
+    ) -> None:
+        """``refs``: refs already resolved, by their encoding, shared by the decoders
+        of one receiver (a receiver's frames name the same actors again and again);
+        by default this decoder's own."""
         self._resolve_ref = resolve_ref
         self._registry = registry
         self._options = unpack_options(limits)
         self._max_depth = limits.max_depth
         self._ext_depth = 0
-        self._refs: dict[bytes, ActorRef] = {}  # a batch often names one actor many times
+        self._refs: dict[bytes, ActorRef] = {} if refs is None else refs
 
     def unpack(self, data: bytes | memoryview) -> Any:
         return unpackb(data, ext_hook=self.ext_hook, **self._options)
 
     def ext_hook(self, code: int, data: bytes) -> Any:
         if code == EXT_REF:
-            ref = self._refs.get(data)
+            refs = self._refs
+            ref = refs.get(data)
             if ref is None:
-                ref = self._refs[data] = self._ref(data)
+                if len(refs) >= _REF_CACHE_SIZE:
+                    refs.clear()
+                ref = refs[data] = self._ref(data)
             return ref
         if self._ext_depth >= self._max_depth:
             raise TermError("ext values nested deeper than WireLimits.max_depth allows")

@@ -514,3 +514,31 @@ def test_no_pickle_anywhere_in_ember() -> None:
         if _FORBIDDEN.search(line)
     ]
     assert offenders == []
+
+
+def test_a_receivers_shared_ref_cache_resolves_each_ref_once_and_stays_bounded(
+    refs: Refs,
+) -> None:
+    from ember.cluster._wire_decoding import decode_signals, read_header
+    from ember.cluster._wire_terms import _REF_CACHE_SIZE
+
+    resolved: list[tuple[str, int, int]] = []
+
+    def resolve(node: str, incarnation: int, id: int) -> ember.ActorRef:
+        resolved.append((node, incarnation, id))
+        return refs.resolve(node, incarnation, id)
+
+    encoder = Encoder("beta", refs.b1.incarnation, TypeRegistry())
+    frame = encoder.encode_frame(1, [encoder.encode_signal(Send(refs.a1, CAST, refs.a2))])
+    shared: dict[bytes, ember.ActorRef] = {}
+    for _ in range(3):
+        (signal,) = decode_signals(frame, read_header(frame), resolve, TypeRegistry(), refs=shared)
+        assert isinstance(signal, Send)
+        assert signal.to is refs.a1
+        assert signal.message is refs.a2
+    assert len(resolved) == 2  # each ref once, for three frames
+    for key in range(_REF_CACHE_SIZE):
+        shared[key.to_bytes(4, "big")] = refs.a1  # as if thousands of actors were named
+    other = encoder.encode_frame(2, [encoder.encode_signal(Send(refs.b1, CAST, 1))])
+    decode_signals(other, read_header(other), resolve, TypeRegistry(), refs=shared)
+    assert len(shared) == 1  # full: cleared, then the new ref kept
