@@ -127,22 +127,16 @@ class Outbox:
 
     def queue_flat(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> None:
         """Queue a send of ``message``, a tuple ``Encoder.flat`` accepted, to ``to`` (an
-        actor of the peer ``to.node``); it leaves at the end of this loop turn."""
-        peer = to.node
-        queued = self._queued.get(peer)
+        actor of the peer ``to.node``); it leaves at the end of this loop turn, in the
+        run of sends open for ``to`` (``extend_run``) or in a new one."""
+        if self.extend_run(to, kind, message):
+            return  # the flush was scheduled with the run's first message
+        run = _Run(to, kind, message)
+        queued = self._queued.get(to.node)
         if queued is None:
-            self._queued[peer] = [_Run(to, kind, message)]
+            self._queued[to.node] = [run]
         else:
-            last = queued[-1]
-            if (
-                type(last) is _Run
-                and (last.to is to or last.to == to)
-                and last.kind == kind
-                and len(last.messages) < self._most
-            ):
-                last.messages.append(message)
-                return  # the flush was scheduled with the run's first message
-            queued.append(_Run(to, kind, message))
+            queued.append(run)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
