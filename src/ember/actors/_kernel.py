@@ -33,7 +33,7 @@ from ._lifecycle import DEAD, ActorCell
 from ._links import LinkGraph
 from ._names import NameRegistry
 from ._reasons import Crash, reason_class
-from ._ref import CALL, INFO, ActorRef, forget_cell
+from ._ref import CALL, INFO, ActorRef, forget_cell, nodes_changed
 from ._report_log import ReportLog
 from ._reports import report_slow_handler
 from ._slow_handlers import LoopWatch
@@ -114,6 +114,7 @@ class Kernel:
         )
         self._slow_watch.start()
         SHARED.nodes += 1
+        nodes_changed()
         await self.transport.start(self.endpoint)
 
     async def stop(self) -> None:
@@ -123,6 +124,7 @@ class Kernel:
         finally:
             self._slow_watch.stop()
             SHARED.nodes -= 1
+            nodes_changed()
 
     def next_id(self) -> int:
         """A new actor's number on this node."""

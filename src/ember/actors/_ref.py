@@ -22,7 +22,17 @@ if TYPE_CHECKING:
     from ._kernel import Kernel
     from ._lifecycle import ActorCell
 
-__all__ = ["ActorRef", "forget_cell"]
+__all__ = ["ActorRef", "forget_cell", "nodes_changed"]
+
+_one_node = True
+"""``SHARED.nodes < 2``, as a plain global: read on every local send (bench: one_way)."""
+
+
+def nodes_changed() -> None:
+    """A node of this process started or stopped (``SHARED.nodes`` changed)."""
+    global _one_node  # a module flag: the hot path reads it without an attribute lookup
+    _one_node = SHARED.nodes < 2
+
 
 # Mailbox item kinds. Small ints compared by identity on the hot path.
 CAST: Final = 0
@@ -102,7 +112,7 @@ class ActorRef:
     def send(self, message: Any) -> None:
         """Deliver ``message`` to the actor's ``handle_info``. Never blocks, never raises."""
         cell = self._cell
-        if cell is not None and (SHARED.nodes < 2 or _sent_from(cell)):
+        if cell is not None and (_one_node or _sent_from(cell)):
             mailbox = cell.mailbox
             if mailbox is not None and cell.task is not None and len(mailbox) < cell.limit:
                 mailbox.append((INFO, message))
@@ -114,7 +124,7 @@ class ActorRef:
     def cast(self, message: Any) -> None:
         """Deliver ``message`` to the actor's ``handle_cast``. Never blocks, never raises."""
         cell = self._cell
-        if cell is not None and (SHARED.nodes < 2 or _sent_from(cell)):
+        if cell is not None and (_one_node or _sent_from(cell)):
             mailbox = cell.mailbox
             if mailbox is not None and cell.task is not None and len(mailbox) < cell.limit:
                 mailbox.append((CAST, message))
