@@ -1,10 +1,6 @@
-"""How remote calls use frames: a lone call and its reply leave at once, a burst shares.
-
-A call made while no other call waits on that node leaves at once, in a frame of
-its own, and the reply to a call that came alone in its frame leaves at once
-too (bench remote_call_latency); calls made in one loop turn while others wait,
-and the replies to calls that came together, share frames (bench
-remote_call_throughput).
+"""How remote calls use frames: every call or reply for a peer from one loop turn
+shares that turn's frame (bench remote_call_throughput), and a lone call costs one
+frame each way, no more.
 """
 
 from __future__ import annotations
@@ -35,6 +31,6 @@ async def test_a_burst_of_calls_and_their_replies_share_frames(cluster: Cluster)
     sent_a, sent_b = a.remote.stats.frames_sent, b.remote.stats.frames_sent
     answers = await asyncio.gather(*(server.call(("echo", i)) for i in range(100)))
     assert answers == list(range(100))
-    # The first call leaves alone, the other 99 in one frame; so do their replies.
+    # The calls of one turn leave in one frame; so do the replies to them.
     assert a.remote.stats.frames_sent - sent_a < 6
     assert b.remote.stats.frames_sent - sent_b < 6

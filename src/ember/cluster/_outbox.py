@@ -87,25 +87,13 @@ class Outbox:
         """
         self.queue_encoded(peer, self._encode(self.encoder.encode_signal, signal))
 
-    def queue_runtime(self, peer: str, signal: Call | Reply, *, at_once: bool = False) -> None:
+    def queue_runtime(self, peer: str, signal: Call | Reply) -> None:
         """Queue a call or reply the runtime built (``Encoder.encode_runtime_signal``).
-
-        ``at_once``: send it now, in a frame of its own, if it is the first signal of
-        this loop turn (the reply to a call that came alone in its frame: it does not
-        wait for the end of the turn, bench remote_call_latency); what follows in the
-        turn is queued as usual. A call that came with others is answered at the end
-        of the turn with them, in one frame (bench remote_call_throughput).
 
         Raises:
             UnencodableMessage: the message or value cannot cross the wire (counted).
         """
-        data = self._encode(self.encoder.encode_runtime_signal, signal)
-        if not at_once or self._flush_scheduled:
-            self.queue_encoded(peer, data)
-            return
-        self._flush_scheduled = True  # the end of this turn flushes what follows it
-        self._loop.call_soon(self.flush)
-        self._send_frame(peer, [data])
+        self.queue_encoded(peer, self._encode(self.encoder.encode_runtime_signal, signal))
 
     def _encode(self, encode: Callable[[Any], bytes], signal: Signal) -> bytes:
         try:

@@ -188,10 +188,8 @@ class RemoteLayer(Receiving):
         call_id = next(self._call_ids)
         endpoint = self._endpoint
         call = Call(ref, message, call_id, endpoint.name, endpoint.incarnation, timeout_left)
-        pending = self._peers[peer].calls
         try:
-            # Alone (no other call waiting on that node): it leaves at once.
-            self._outbox.queue_runtime(peer, call, at_once=not pending)
+            self._outbox.queue_runtime(peer, call)
         except UnencodableMessage as exc:
             self.logs.log("unencodable", peer, logging.ERROR, "cannot send to %s: %s", peer, exc)
             reply.set_exception(exc)

@@ -71,12 +71,11 @@ class PeerLinks:
 class _ReplyToCaller:
     """The ReplySink of a call from another node: settling it sends the ``Reply``."""
 
-    __slots__ = ("_alone", "_call", "_done", "_layer")
+    __slots__ = ("_call", "_done", "_layer")
 
-    def __init__(self, layer: Receiving, call: Call, alone: bool) -> None:
+    def __init__(self, layer: Receiving, call: Call) -> None:
         self._layer = layer
         self._call = call
-        self._alone = alone  # it came alone in its frame
         self._done = False
 
     def done(self) -> bool:
@@ -84,11 +83,11 @@ class _ReplyToCaller:
 
     def set_result(self, value: Any, /) -> None:
         self._done = True
-        self._layer._reply(self._call, True, value, self._alone)
+        self._layer._reply(self._call, True, value)
 
     def set_exception(self, error: BaseException, /) -> None:
         self._done = True
-        self._layer._reply(self._call, False, error, self._alone)
+        self._layer._reply(self._call, False, error)
 
 
 class Receiving:
@@ -105,7 +104,6 @@ class Receiving:
     _outbox: Outbox
     _peers: dict[str, PeerLinks]
     _calls: dict[int, tuple[ReplySink, str]]
-    _alone = False  # the frame being handled holds one signal (see _deliver_call)
     _refs: dict[bytes, ActorRef]  # refs decoded from members' frames (see TermDecoder)
 
     @property
@@ -148,7 +146,6 @@ class Receiving:
             admission.malformed(sender, exc)
             return
         self.stats.signals_received += len(signals)
-        self._alone = len(signals) == 1  # a call alone in its frame is answered at once
         for index, signal in enumerate(signals):
             if isinstance(signal, (Heartbeat, Gossip)):
                 self._deliver_from(header, signals, index)
@@ -276,17 +273,15 @@ class Receiving:
         to = call.to
         if to.id == SERVICE_ID and self.node_service is not None:
             to = self.node_service
-        reply = _ReplyToCaller(self, call, self._alone)
-        self._endpoint.deliver_call(to, call.message, call.timeout_left, reply)
+        self._endpoint.deliver_call(to, call.message, call.timeout_left, _ReplyToCaller(self, call))
 
-    def _reply(self, call: Call, ok: bool, value: Any, at_once: bool = False) -> None:
-        """Send a call's answer back to the caller's node (unless that node is gone);
-        ``at_once``: see ``Outbox.queue_runtime``."""
+    def _reply(self, call: Call, ok: bool, value: Any) -> None:
+        """Send a call's answer back to the caller's node (unless that node is gone)."""
         peer = call.reply_node
         if self._directory.incarnation_of(peer) != call.reply_incarnation:
             return  # the caller's node is gone: nobody is waiting
         try:
-            self._outbox.queue_runtime(peer, Reply(call.call_id, ok, value), at_once=at_once)
+            self._outbox.queue_runtime(peer, Reply(call.call_id, ok, value))
         except UnencodableMessage as exc:
             self.logs.log(
                 "unencodable", peer, logging.ERROR, "cannot send a reply to %s: %s", peer, exc

@@ -258,20 +258,3 @@ async def test_a_run_is_extended_only_while_it_is_open() -> None:
         (one.id, CAST, ("x", 6)),
         (one.id, CAST, ("x", 7)),
     ]
-
-
-async def test_a_call_or_reply_at_once_leaves_now_when_it_is_first_in_its_turn() -> None:
-    from ember.cluster._wire_signals import Reply
-
-    box, frames, _ = await outbox()
-    box.queue_runtime("beta", Reply(1, True, "first"), at_once=True)
-    assert len(frames.sent) == 1  # sent now, not at the end of the turn
-    box.queue_runtime("beta", Reply(2, True, "second"), at_once=True)
-    box.queue_runtime("beta", Reply(3, True, "third"))
-    assert len(frames.sent) == 1  # the rest of the turn waits for its end, in one frame
-    box.flush()
-    assert len(frames.sent) == 2
-    values = [[s.value for s in signals] for signals in decoded(frames, [])]
-    assert values == [["first"], ["second", "third"]]
-    box.queue_runtime("beta", Reply(4, True, "next turn"), at_once=True)
-    assert len(frames.sent) == 3
