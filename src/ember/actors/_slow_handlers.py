@@ -1,32 +1,34 @@
 """Noticing a handler that holds the event loop, at no cost per message.
 
-No clock is read per message. Two things run instead, every ``threshold / 8``
-seconds (the period):
+No clock is read per message. Instead, a tick on the loop records, every
+``threshold / 8`` seconds, when the loop last got to run its timers (a held
+loop runs none), and a watcher thread looks at that tick every
+``threshold / 2`` seconds (each look takes the GIL from the loop thread for a
+moment, so it looks rarely while all is well). When the tick is late, the
+watcher looks every ``threshold / 8`` at the loop thread's stack
+(``sys._current_frames``) for an actor's receive loop, noting its frame, how
+many messages it had handled, and when it was first seen so.
 
-- a tick on the loop records when the loop last got to run its timers (a held
-  loop runs none);
-- a watcher thread looks at the loop thread's stack (``sys._current_frames``)
-  for an actor's receive loop, and notes its frame, how many messages it had
-  handled, and when it was first seen so.
-
-When looks find the same receive loop at the same count for ``threshold`` less
-one period, and the tick has not run since it was first seen, that one handler
-has held the loop all along (had the loop been free for a moment, the tick
-would have run within a period). It is reported on the loop as soon as the
-loop is free again, before whatever the handler woke, once per hold.
+When looks find the same receive loop at the same count for half a threshold,
+the tick has not run since it was first seen, and the loop
+has run no timer for a threshold, that handler has held the loop (had the
+loop been free for a moment, the tick would have run). It is reported on the
+loop as soon as the loop is free again, before whatever the handler woke,
+once per hold.
 
 A handler kept in one call that never lets the GIL go (a C function on a
-large input) keeps the watcher from looking at all: when it gets to look again
-more than ``threshold`` after its last look, with no tick since, the loop
+large input) keeps the watcher from looking at all: when it gets to look half
+a threshold later than it meant to, with no tick for a threshold, the loop
 thread has just let the GIL go, at its first chance after that call, in the
 handler that made it, which is reported.
 
-So a hold is reported once it lasts ``threshold`` and a period; a handler
-that ran less than ``threshold`` less a period is never reported; one in
-between may be. A loop merely busy with many short handlers is not reported
-(each look finds another frame or count), nor one that awaits (the tick runs),
-nor code outside any actor. The duration reported runs from the last look (or
-tick) before the handler was first seen to the end of the loop turn it held.
+So a hold is reported once it lasts about 1.4 thresholds (one look to notice,
+half a threshold to be sure, a look's period); a handler that ran less than
+half a threshold is never reported. A loop merely busy with many short
+handlers is not reported (each look finds another frame or count), nor one
+that awaits (the tick runs), nor code outside any actor. The duration reported
+runs to the end of the loop turn the handler held, from the last look that
+found something else running, or else from the last tick.
 """
 
 from __future__ import annotations
@@ -107,36 +109,46 @@ class LoopWatch:
 
     def _watch(self) -> None:
         threshold = self.threshold
-        period = threshold / 8
-        # The receive loop at the last look: its frame, its count, and since when
-        # it has been seen so (after which look).
+        fast = threshold / 8  # the tick's period, and the looks' while the loop is held
+        calm = threshold / 2  # the looks' period while the loop runs its timers
+        period = calm
+        # The receive loop at the last look: its frame, its count, when it was first
+        # seen so, and since when it may have run (the look before, if that one read
+        # the stack and found something else; else the tick before).
         seen: tuple[FrameType, int, float, float] | None = None
+        examined = 0.0  # the last look that read the stack (0: since the loop was free)
         reported: tuple[FrameType, int, float] | None = None  # a hold reported already
         looked = time.monotonic()
         while not self._done.wait(period):
             if self._loop.is_closed():  # closed without its node stopped: nothing to watch
                 return
-            found = self._handler_running()
             now = time.monotonic()
-            previous, looked = looked, now
+            waited, previous, looked = period, looked, now
+            tick = self.last_tick
+            if now - tick <= 2 * fast:  # the loop ran its timers lately: all is well
+                seen, period, examined = None, calm, 0.0
+                continue
+            period = fast  # every look costs the loop thread the GIL: often only now
+            before, examined = examined, now
+            found = self._handler_running()
             if found is None:
                 seen = None
                 continue
             frame, cell, item, handled = found
-            tick = self.last_tick
-            if now - previous > threshold and tick <= previous:
-                # This thread could not look for a threshold, and the loop ran no
-                # timer meanwhile: the GIL was kept, by one call that never let it go
-                # (a C function on a large input). The loop thread lets the GIL go at
-                # its first chance after that call: in the handler that made it.
-                since = max(tick, previous)
+            if now - previous > waited + calm and now - max(tick, previous) > threshold:
+                # This thread could not look for half a threshold more than it meant
+                # to, and the loop ran no timer meanwhile: the GIL was kept, by one
+                # call that never let it go (a C function on a large input). The
+                # loop thread lets it go at its first chance after that call: in the
+                # handler that made it.
+                since = tick
             elif seen is None or seen[0] is not frame or seen[1] != handled:
-                seen = (frame, handled, now, previous)
+                seen = (frame, handled, now, max(tick, before))
                 continue
-            elif now - seen[2] < threshold - period or tick > seen[2]:
+            elif now - seen[2] < calm or now - tick < threshold + fast or tick > seen[2]:
                 continue  # not long enough yet, or the loop was free meanwhile
             else:
-                since = max(tick, seen[3])  # the handler started after both
+                since = seen[3]
             hold = (frame, handled, tick)
             if reported is not None and reported[0] is frame and reported[1:] == hold[1:]:
                 continue

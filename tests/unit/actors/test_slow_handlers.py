@@ -46,12 +46,16 @@ def slow_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if getattr(r, "ember_event", None) == "slow_handler"]
 
 
+@pytest.mark.parametrize("idle", [0.0, 0.3, 1.7, 3.1], ids=lambda t: f"idle{t}T")
 @pytest.mark.parametrize("how", ["sleep", "spin"])
 async def test_a_handler_that_holds_the_loop_is_reported_once(
-    caplog: pytest.LogCaptureFixture, how: str
+    caplog: pytest.LogCaptureFixture, how: str, idle: float
 ) -> None:
+    """Whenever the hold starts against the watcher's looks (after the node idled
+    for a while, or at once)."""
     async with ember.Node("watch", slow_handler_threshold=THRESHOLD) as node:
         ref = await node.spawn(Holder, name="holder")
+        await asyncio.sleep(idle * THRESHOLD)
         # Eight thresholds: many looks of the watcher find the same handler; one report.
         assert await ref.call((how, 8 * THRESHOLD)) == "done"
         assert node.statistics().slow_handlers == 1
