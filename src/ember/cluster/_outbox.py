@@ -116,9 +116,13 @@ class Outbox:
     def queue_flat(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> None:
         """Queue a send of ``message``, a tuple ``Encoder.flat`` accepted, to ``to`` (an
         actor of the peer ``to.node``); it leaves at the end of this loop turn, in the
-        run of sends open for ``to`` (``extend_run``) or in a new one."""
-        if self.extend_run(to, kind, message):
-            return  # the flush was scheduled with the run's first message
+        run of sends open for ``to`` (``extend_run``) or in a new one (``start_run``)."""
+        if not self.extend_run(to, kind, message):
+            self.start_run(to, kind, message)
+
+    def start_run(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> None:
+        """Queue ``message`` as the first of a new run of sends to ``to`` (when
+        ``extend_run`` found no open one)."""
         run = _Run(to, kind, message)
         queued = self._queued.get(to.node)
         if queued is None:
@@ -133,7 +137,7 @@ class Outbox:
         """Add ``message``, a tuple ``Encoder.flat`` accepted, to the run of sends to
         ``to`` of kind ``kind`` last queued for its node, if there is one with room
         (the run started this loop turn, and its node was not forgotten since);
-        False if there is none (``queue_flat`` then starts one)."""
+        False if there is none (``start_run`` then starts one)."""
         queued = self._queued.get(to.node)
         if queued is None:
             return False

@@ -165,7 +165,7 @@ class RemoteLayer(Receiving):
             self._endpoint.count_dead_letter()
             return
         if flat:
-            outbox.queue_flat(ref, kind, message)
+            outbox.start_run(ref, kind, message)  # extend_run found no run open
             return
         try:
             data = outbox.encoder.encode_send(ref, kind, message)

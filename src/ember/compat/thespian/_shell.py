@@ -166,10 +166,14 @@ class ThespianActor(ember.Actor):
         else:
             thread.put(message, sender)
 
+    def on_loop(self) -> bool:
+        """True if the calling thread is the node's loop thread."""
+        return threading.get_ident() == self._loop_thread_id
+
     def _soon(self, function: Any, *args: Any) -> None:
         """Call ``function(*args)`` on the loop: now if this is the loop thread, else soon
         (after what this thread asked of the loop before)."""
-        if threading.get_ident() == self._loop_thread_id:
+        if self.on_loop():
             function(*args)
             return
         try:
@@ -399,8 +403,6 @@ class ActorContext:
     def __init__(self, shell: ThespianActor) -> None:
         self._shell = shell
         self._system = shell._system
-        self._loop = shell._loop
-        self._loop_thread_id = shell._loop_thread_id
 
     @property
     def address(self) -> Any:
@@ -409,9 +411,6 @@ class ActorContext:
     @property
     def globalName(self) -> str | None:
         return self._shell._global_name
-
-    def _on_loop(self) -> bool:
-        return threading.get_ident() == self._loop_thread_id
 
     def createActor(
         self,
@@ -422,7 +421,7 @@ class ActorContext:
     ) -> Any:
         if sourceHash is not None:
             raise Unsupported(_NO_SOURCES)
-        if self._on_loop():
+        if self._shell.on_loop():
             return create_actor(
                 self._system, self._shell, actorClass, targetActorRequirements, globalName
             )
@@ -432,19 +431,20 @@ class ActorContext:
                 self._system, self._shell, actorClass, targetActorRequirements, globalName
             )
 
-        created = asyncio.run_coroutine_threadsafe(on_loop(), self._loop)
+        loop = self._shell._loop
+        created = asyncio.run_coroutine_threadsafe(on_loop(), loop)
         while True:
             try:
                 return created.result(timeout=1.0)
             except concurrent.futures.TimeoutError:
-                if self._loop.is_closed():  # the node stopped before it got to this
+                if loop.is_closed():  # the node stopped before it got to this
                     raise SystemShutDown("the node stopped; no actor was created") from None
 
     def actor_send(self, target: Any, message: Any) -> None:
-        if self._on_loop():
+        if self._shell.on_loop():
             self._system.deliver(self._shell._address, target, message)
         else:  # what fails to send fails here, in the sender's handler, as on the loop
-            self._system.deliver_soon(self._loop, self._shell._address, target, message)
+            self._system.deliver_soon(self._shell._loop, self._shell._address, target, message)
 
     def wakeupAfter(self, timePeriod: Any, payload: Any = None) -> None:
         seconds = max(0.0, timePeriodSeconds(timePeriod))
