@@ -6,14 +6,15 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
-__all__ = ["CALL_LATENCY_BOUNDS", "NodeStatistics"]
+__all__ = ["CALL_LATENCY_BOUNDS", "FIRST_CALL_BOUND", "NodeStatistics"]
 
 CALL_LATENCY_BOUNDS: Final = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
     2.5, 5.0, 10.0,
 )  # fmt: skip
 """Upper bounds (seconds) of the call latency buckets; a last bucket takes the rest."""
-_FIRST_BOUND: Final = CALL_LATENCY_BOUNDS[0]
+FIRST_CALL_BOUND: Final = CALL_LATENCY_BOUNDS[0]
+"""A call's latency is counted in the first bucket up to this (most calls)."""
 
 
 class Counters:
@@ -51,7 +52,7 @@ class Counters:
     def call_took(self, seconds: float) -> None:
         """Count one call, answered or not, that its caller waited ``seconds`` for."""
         # Most calls fall in the first bucket: no bisect for them (bench: call).
-        bucket = 0 if seconds <= _FIRST_BOUND else bisect_left(CALL_LATENCY_BOUNDS, seconds)
+        bucket = 0 if seconds <= FIRST_CALL_BOUND else bisect_left(CALL_LATENCY_BOUNDS, seconds)
         self.call_latency[bucket] += 1
         self.call_seconds += seconds
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import weakref
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -147,3 +148,26 @@ def test_sweeps_stop_when_no_call_is_made(clock: Clock) -> None:
     assert loop.timers == []
     deadlines.add(pending(clock, 5.0)[0])  # the next call starts them again
     assert len(loop.timers) == 1
+
+
+def test_a_call_answered_before_the_sweep_is_freed_at_once(clock: Clock) -> None:
+    # An answered call that takes itself out (as the kernel does when its caller
+    # resumes) must not stay listed until the sweep, with its future and result:
+    # thousands of them cost a tenth of the call rate (bench: call).
+    loop = FakeLoop(clock)
+    deadlines = DeadlineBuckets(loop, RESOLUTION)  # type: ignore[arg-type]
+    call, sink = pending(clock, 5.0)
+    deadlines.add(call)
+    sink.set_result("answered")
+    call._unbucket()
+    freed = weakref.ref(sink)
+    del call, sink
+    assert freed() is None  # by reference counting, before any sweep
+    assert len(loop.timers) == 1
+
+
+def test_a_call_without_a_deadline_is_not_listed(clock: Clock) -> None:
+    loop = FakeLoop(clock)
+    deadlines = DeadlineBuckets(loop, RESOLUTION)  # type: ignore[arg-type]
+    deadlines.add(PendingCall(Sink(clock), math.inf, None))  # type: ignore[arg-type]
+    assert loop.timers == []  # no sweep to run for it
