@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._arguments import check_positive_int
 from ._errors import NotAnActor, NotInActor, UnhandledMessage
@@ -75,6 +75,10 @@ class Actor:
     trap_exits: bool = False
     mailbox_limit: int | None = None
     introspect: bool = True
+    # The runtime's, not the user's: whether the receive loop, once the mailbox is
+    # empty, stays one more loop turn for what often arrives next (a reply, the next
+    # ping) before it ends. An actor fed by sparse signals (a supervisor) gains nothing.
+    _ember_lingers: ClassVar[bool] = True
 
     # ---- callbacks -------------------------------------------------------
 

@@ -209,7 +209,7 @@ class ActorCell:
         stats = kernel.stats
         handled = 0  # read by the kernel's LoopWatch, as is item: keep their names
         counted = 0  # of those, how many self.handled and stats.messages hold
-        lingered = False
+        lingered = not actor._ember_lingers  # (an actor that never lingers: as if it had)
         item: tuple[Any, ...] | None = None
         # No clock read per message: the LoopWatch finds a handler that holds the
         # loop from another thread (bench: one_way; with the per-message counter

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,14 +215,14 @@ class Node(Introspection, Registries, LocalNode):
 
     # ---- spawning on another node ---------------------------------------------------------
 
-    async def spawn(
+    def spawn(
         self,
         cls: type[Any],
         *args: Any,
         name: str | None = None,
         link: ActorRef | None = None,
         on: str | None = None,
-    ) -> ActorRef:
+    ) -> Coroutine[Any, Any, ActorRef]:
         """``LocalNode.spawn``, plus ``on=NODE`` to start the actor on another node.
 
         The class travels by its import path, so it must be importable there; the
@@ -235,13 +235,26 @@ class Node(Introspection, Registries, LocalNode):
                 ``on`` cannot import the class.
             NameTaken: as locally, ``name`` is taken on ``on``.
         """
+        # A plain function handing back the coroutine to await: a local spawn is
+        # LocalNode's own, with no coroutine of ours around it (bench: restart).
         if on is None or on == self.name:
-            return await super().spawn(cls, *args, name=name, link=link)
+            return super().spawn(cls, *args, name=name, link=link)
+        return self._spawn_on(on, cls, args, name, link)
+
+    async def _spawn_on(
+        self,
+        on: str,
+        cls: type[Any],
+        args: tuple[Any, ...],
+        name: str | None,
+        link: ActorRef | None,
+    ) -> ActorRef:
+        """``spawn(..., on=on)`` for another node: its node service starts the actor."""
         check_actor_class(cls)
         service = self.remote.service_of(on)
         if service is None:
             raise SpawnFailed("noconnection")
-        request = ("spawn", class_path(cls), tuple(args), name, link)
+        request = ("spawn", class_path(cls), args, name, link)
         try:
             ref: ActorRef = await service.call(request, timeout=None)
         except ActorExited as exited:

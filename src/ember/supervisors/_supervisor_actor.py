@@ -30,6 +30,9 @@ class SupervisorActor(Actor):
 
     _ember_supervisor: ClassVar[bool] = True  # ChildSpec derives kind="supervisor" from it
     trap_exits = True
+    # Its mailbox gets sparse exit signals and control calls: staying a loop turn
+    # after each costs a task step per restart and is rarely met (bench: restart).
+    _ember_lingers = False
     intensity: int = 3
     period: float = 5.0
 

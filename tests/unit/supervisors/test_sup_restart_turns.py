@@ -9,6 +9,7 @@ Counted with ``LoopTurns``, so the test is exact, not a timing.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import ember
@@ -67,3 +68,48 @@ async def test_a_dynamic_child_is_restarted_in_the_supervisors_next_turn(
     await settle()
     assert seen[-1][1] == 2
     turns[0].stop()
+
+
+class Noting(ember.Actor):
+    """Its init has the supervisor sent ``"note"`` in the next loop turn."""
+
+    async def init(self, sup: list[ember.ActorRef]) -> None:
+        if sup:
+            asyncio.get_running_loop().call_soon(sup[0].send, "note")
+
+    async def handle_cast(self, message: Any) -> None:
+        raise RuntimeError("crash requested by the test")
+
+
+class TaskNoting(ember.Supervisor):
+    """Notes which task handled each message it got."""
+
+    intensity, period = 100, 5.0
+
+    def children(self, sup: list[ember.ActorRef], tasks: list[Any]) -> list[ember.ChildSpec]:
+        self.tasks = tasks
+        return [ember.ChildSpec("child", Noting, args=(sup,))]
+
+    async def handle_info(self, message: Any) -> None:
+        self.tasks.append((message, asyncio.current_task()))
+        await super().handle_info(message)
+
+
+async def test_a_supervisor_does_not_stay_a_turn_after_its_mailbox_empties(
+    node: ember.Node,
+) -> None:
+    # An actor's receive loop stays one loop turn for what often comes next (a
+    # reply, the next ping); a supervisor's mail is sparse exit signals, so its
+    # loop ends at once: a message the turn after a restart finds a new task.
+    sup_ref: list[ember.ActorRef] = []
+    tasks: list[Any] = []
+    sup = await node.spawn(TaskNoting, sup_ref, tasks)
+    sup_ref.append(sup)
+    [(_, child, _)] = await ember.supervisors.which_children(sup)
+    assert isinstance(child, ember.ActorRef)
+    child.cast("crash")
+    await ember.testing.wait_until(lambda: len(tasks) == 2, message="no note after the restart")
+    (exit_message, restarting), (note, noting) = tasks
+    assert isinstance(exit_message, ember.Exit)
+    assert note == "note"
+    assert noting is not restarting
