@@ -209,6 +209,20 @@ TARGETS = (
         against="erlang",
     ),
     Target(12, "remote one-way >= 1M msgs/s", "remote_one_way", "rate", ">=", 1_000_000),
+    # issue 12: the local paths, against the raw asyncio ceiling of the same run
+    Target(
+        12, "local call >= 0.9x the raw asyncio ceiling", "call", "rate", ">=", 0.9, against="raw"
+    ),
+    Target(
+        12,
+        "one-way >= 0.4x the raw deque ceiling",
+        "one_way",
+        "rate",
+        ">=",
+        0.4,
+        against="raw",
+    ),
+    Target(12, "ping-pong >= the raw ceiling", "ping_pong", "rate", ">=", 1.0, against="raw"),
     Target(
         12,
         "supervised restarts >= 0.5x OTP with an O(1) restart window",
