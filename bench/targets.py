@@ -214,13 +214,7 @@ TARGETS = (
         12, "local call >= 0.9x the raw asyncio ceiling", "call", "rate", ">=", 0.9, against="raw"
     ),
     Target(
-        12,
-        "one-way >= 0.4x the raw deque ceiling",
-        "one_way",
-        "rate",
-        ">=",
-        0.4,
-        against="raw",
+        12, "one-way >= 0.4x the raw deque ceiling", "one_way", "rate", ">=", 0.4, against="raw"
     ),
     Target(12, "ping-pong >= the raw ceiling", "ping_pong", "rate", ">=", 1.0, against="raw"),
     Target(
