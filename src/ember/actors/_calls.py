@@ -15,8 +15,9 @@ out the same way, through :class:`DeadlineBuckets`: its :class:`PendingCall` is
 listed, and if it is still waiting at the next sweep (every 10 ms while calls are
 made) it is put in a 10 ms bucket by deadline, one loop timer per bucket instead
 of one per call. ``CallTimeout`` fires at most 10 ms late, and a call answered
-before the sweep, as most are, costs a list append instead of a timer (bench:
-``call``, 2.5 µs per timer on the default loop) or a dict insert and removal.
+before the sweep, as most are, costs a dict insertion and removal instead of a
+timer (bench: ``call``, 2.5 µs per timer on the default loop). A deadline more
+than ``LONGEST_WAIT`` seconds away is waited on as none.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ._transport import Transport
 
 __all__ = [
+    "LONGEST_WAIT",
     "NO_REPLY",
     "Caller",
     "DeadlineBuckets",
@@ -103,6 +105,9 @@ class PendingCall:
         if bucket is not None:
             bucket.pop(self, None)
 
+
+LONGEST_WAIT: Final = 1e9
+"""Seconds (about 31 years): a call's deadline further away than this never fires."""
 
 _KEY: Final = object()  # only the runtime holds it, so only the runtime makes Callers
 
@@ -280,8 +285,10 @@ class DeadlineBuckets:
             deadline = call._deadline
             if deadline <= now:
                 call._expire()
-            else:
+            elif deadline - now < LONGEST_WAIT:
                 self._put_in_bucket(call, deadline, now)
+            # else decades away: waited on as a call without a deadline (its bucket
+            # key, the deadline in 10 ms steps, can overflow a float's integer range)
 
     def _put_in_bucket(self, call: PendingCall, deadline: float, now: float) -> None:
         key = math.ceil(deadline / self.resolution)

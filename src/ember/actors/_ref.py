@@ -136,9 +136,10 @@ class ActorRef:
     def call(self, message: Any, timeout: float | None = 5.0) -> Coroutine[Any, Any, Any]:
         """Ask the actor and wait for the value its ``handle_call`` returns.
 
-        ``timeout`` is in seconds (``None`` waits for ever). The deadline travels
-        with the request: if it has passed when the actor gets to it, the request
-        is dropped before ``handle_call`` runs.
+        ``timeout`` is in seconds (``None`` waits for ever, as does a timeout over
+        1e9 s, about 31 years). The deadline travels with the request: if it has
+        passed when the actor gets to it, the request is dropped before
+        ``handle_call`` runs.
 
         Raises:
             CallTimeout: no reply within ``timeout``.

@@ -7,6 +7,7 @@ the sweeps and the buckets' timers run at the times the test says.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import math
@@ -171,3 +172,40 @@ def test_a_call_without_a_deadline_is_not_listed(clock: Clock) -> None:
     deadlines = DeadlineBuckets(loop, RESOLUTION)  # type: ignore[arg-type]
     deadlines.add(PendingCall(Sink(clock), math.inf, None))  # type: ignore[arg-type]
     assert loop.timers == []  # no sweep to run for it
+
+
+class Silent(ember.Actor):
+    """Answers no call (keeps its callers waiting)."""
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        return ember.NO_REPLY
+
+
+class Echoing(ember.Actor):
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        return message
+
+
+async def test_answered_calls_leave_the_nodes_deadline_listing(node: ember.Node) -> None:
+    # The kernel takes an answered call out when its caller resumes (its inlined
+    # _unbucket): nothing answered waits for the sweep (bench: call).
+    echo = await node.spawn(Echoing)
+    for n in range(100):
+        assert await echo.call(n, timeout=5.0) == n
+    assert not node._kernel.deadlines._listed
+
+
+async def test_a_huge_timeout_never_fires_and_stops_no_other_call_timing_out(
+    node: ember.Node,
+) -> None:
+    # A finite timeout too large for a bucket (its key overflowed) once stopped the
+    # sweep part-way: every call listed after it then never timed out.
+    silent = await node.spawn(Silent)
+    forever = asyncio.ensure_future(silent.call("forever", timeout=1e308))
+    soon = asyncio.ensure_future(silent.call("soon", timeout=0.05))
+    with pytest.raises(ember.CallTimeout):
+        await asyncio.wait_for(soon, 5.0)
+    assert not forever.done()
+    forever.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await forever
