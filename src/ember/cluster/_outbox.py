@@ -113,13 +113,6 @@ class Outbox:
             self._flush_scheduled = True
             self._loop.call_soon(self.flush)
 
-    def queue_flat(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> None:
-        """Queue a send of ``message``, a tuple ``Encoder.flat`` accepted, to ``to`` (an
-        actor of the peer ``to.node``); it leaves at the end of this loop turn, in the
-        run of sends open for ``to`` (``extend_run``) or in a new one (``start_run``)."""
-        if not self.extend_run(to, kind, message):
-            self.start_run(to, kind, message)
-
     def start_run(self, to: ActorRef, kind: int, message: tuple[Any, ...]) -> None:
         """Queue ``message`` as the first of a new run of sends to ``to`` (when
         ``extend_run`` found no open one)."""

@@ -209,3 +209,27 @@ async def test_a_huge_timeout_never_fires_and_stops_no_other_call_timing_out(
     forever.cancel()
     with pytest.raises(asyncio.CancelledError):
         await forever
+
+
+class Keeping(ember.Actor):
+    """Keeps the Caller of each call it answers."""
+
+    async def init(self, callers: list[ember.Caller]) -> None:
+        self.callers = callers
+
+    async def handle_call(self, message: Any, caller: ember.Caller) -> Any:
+        self.callers.append(caller)
+        return message
+
+
+async def test_a_caller_built_by_the_kernel_has_every_field_make_caller_sets(
+    node: ember.Node,
+) -> None:
+    # Kernel.call builds its Callers inline (bench: call), beside Caller.__init__.
+    callers: list[ember.Caller] = []
+    keeping = await node.spawn(Keeping, callers)
+    assert await keeping.call("x", timeout=5.0) == "x"
+    slots = [*PendingCall.__slots__, *ember.Caller.__slots__]
+    made = _calls.make_caller(asyncio.get_running_loop().create_future(), 1.0, callers[0]._callee)
+    assert all(hasattr(made, slot) for slot in slots)
+    assert [slot for slot in slots if not hasattr(callers[0], slot)] == []

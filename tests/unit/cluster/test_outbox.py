@@ -37,6 +37,13 @@ class Idle(ember.Actor):
     pass
 
 
+def queue_flat(box: Outbox, to: ember.ActorRef, kind: int, message: tuple[Any, ...]) -> None:
+    """Queue a flat send as ``RemoteLayer.send_remote`` does: in the run open for ``to``,
+    else in a new one."""
+    if not box.extend_run(to, kind, message):
+        box.start_run(to, kind, message)
+
+
 class Frames:
     """A carrier that keeps every frame it is given (the outbox's only collaborator)."""
 
@@ -81,7 +88,7 @@ def messages(signals: list[Any]) -> list[tuple[int, int, Any]]:
 async def test_consecutive_flat_sends_to_one_actor_leave_as_one_signal() -> None:
     box, frames, (one, _) = await outbox()
     for i in range(5):
-        box.queue_flat(one, CAST, ("add", i))
+        queue_flat(box, one, CAST, ("add", i))
     box.flush()
     [[signal]] = decoded(frames, [one])
     assert signal == Sends(one.id, one.incarnation, CAST, [("add", i) for i in range(5)])
@@ -90,12 +97,12 @@ async def test_consecutive_flat_sends_to_one_actor_leave_as_one_signal() -> None
 async def test_runs_break_at_another_actor_kind_or_signal_and_keep_the_order() -> None:
     box, frames, (one, two) = await outbox()
     encoder = box.encoder
-    box.queue_flat(one, CAST, ("a",))
-    box.queue_flat(one, CAST, ("b", one))
-    box.queue_flat(two, CAST, ("c",))
+    queue_flat(box, one, CAST, ("a",))
+    queue_flat(box, one, CAST, ("b", one))
+    queue_flat(box, two, CAST, ("c",))
     box.queue_encoded("beta", encoder.encode_send(one, CAST, ("d", [1])))
-    box.queue_flat(one, CAST, ("e",))
-    box.queue_flat(one, INFO, ("f",))
+    queue_flat(box, one, CAST, ("e",))
+    queue_flat(box, one, INFO, ("f",))
     box.flush()
     [signals] = decoded(frames, [one, two])
     assert [type(s) for s in signals] == [Sends, Sends, Send, Sends, Sends]
@@ -114,7 +121,7 @@ async def test_frames_hold_at_most_signals_per_frame_messages() -> None:
     sent = []
     for i in range(3 * SIGNALS_PER_FRAME + 7):
         to = one if i % 700 < 600 else two
-        box.queue_flat(to, CAST, (i,))
+        queue_flat(box, to, CAST, (i,))
         sent.append((to.id, CAST, (i,)))
     box.flush()
     frame_signals = decoded(frames, [one, two])
@@ -128,7 +135,7 @@ async def test_a_run_too_large_for_a_frame_is_split_in_order() -> None:
     big = [(i, "x" * 60_000, b"y" * 30_000) for i in range(30)]  # 90 KB each, 2.7 MB in all
     for message in big:
         assert box.encoder.flat(message)
-        box.queue_flat(one, CAST, message)
+        queue_flat(box, one, CAST, message)
     box.flush()
     assert len(frames.sent) > 1
     assert all(len(frame) <= limits.max_frame for _, frame in frames.sent)
@@ -241,8 +248,8 @@ def test_a_sends_holding_a_type_this_node_cannot_rebuild_is_undecodable_alone() 
 
 async def test_a_run_is_extended_only_while_it_is_open() -> None:
     box, frames, (one, two) = await outbox()
-    assert not box.extend_run(one, CAST, ("x", 0))  # no run yet: queue_flat starts one
-    box.queue_flat(one, CAST, ("x", 1))
+    assert not box.extend_run(one, CAST, ("x", 0))  # no run yet: start_run starts one
+    queue_flat(box, one, CAST, ("x", 1))
     assert box.extend_run(one, CAST, ("x", 2))
     assert not box.extend_run(one, INFO, ("x", 3))  # another kind: another run
     assert not box.extend_run(two, CAST, ("x", 4))  # another actor
@@ -250,7 +257,7 @@ async def test_a_run_is_extended_only_while_it_is_open() -> None:
     assert not box.extend_run(one, CAST, ("x", 5))
     box.flush()
     assert frames.sent == []
-    box.queue_flat(one, CAST, ("x", 6))
+    queue_flat(box, one, CAST, ("x", 6))
     assert box.extend_run(one, CAST, ("x", 7))
     box.flush()
     assert not box.extend_run(one, CAST, ("x", 8))  # flushed: the next turn starts anew
